@@ -1,0 +1,90 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// browserGrace is how long OpenURL waits for a browser command to fail
+// before it takes it as started: a browser may run until it is closed.
+const browserGrace = 3 * time.Second
+
+// OpenURL opens rawURL in the user's browser: with the BROWSER-style
+// command browser when it is set (a colon-separated list of commands tried
+// in order; %s stands for the URL, else the URL is the last argument),
+// otherwise with the operating system's default. The URL is passed as an
+// argument, so it must carry no secret.
+func OpenURL(ctx context.Context, browser, rawURL string) error {
+	var cmds [][]string
+	for _, c := range strings.Split(browser, string(listSeparator())) {
+		f := strings.Fields(c)
+		if len(f) == 0 {
+			continue
+		}
+		subst := false
+		for i := range f {
+			if strings.Contains(f[i], "%s") {
+				f[i] = strings.ReplaceAll(f[i], "%s", rawURL)
+				subst = true
+			}
+		}
+		if !subst {
+			f = append(f, rawURL)
+		}
+		cmds = append(cmds, f)
+	}
+	if len(cmds) == 0 {
+		cmds = [][]string{defaultOpener(rawURL)}
+	}
+	var errs []error
+	for _, c := range cmds {
+		err := start(ctx, c)
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", c[0], err))
+	}
+	return &Diagnosis{Code: BrowserFailed, Title: "Browser did not open",
+		Advice: "The browser could not be started. Open the login URL by hand, or set BROWSER to the command that opens a URL.",
+		Err:    errors.Join(errs...)}
+}
+
+// start runs argv and waits up to browserGrace for it to fail.
+func start(ctx context.Context, argv []string) error {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(browserGrace):
+		return nil // still running: a browser window
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+func listSeparator() rune {
+	if runtime.GOOS == "windows" {
+		return ';'
+	}
+	return ':'
+}
+
+func defaultOpener(rawURL string) []string {
+	switch runtime.GOOS {
+	case "darwin":
+		return []string{"open", rawURL}
+	case "windows":
+		return []string{"rundll32", "url.dll,FileProtocolHandler", rawURL}
+	}
+	return []string{"xdg-open", rawURL}
+}

@@ -1,0 +1,158 @@
+package oauth
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+)
+
+// salesforceStrings is every error pair of salesforce-oauth.md §2 (the
+// token endpoint's JSON errors, the authorize callback's errors and the
+// error pages), with the diagnosis each must get.
+var salesforceStrings = []struct {
+	step      Step
+	err, desc string
+	want      Code
+}{
+	// §2.1, the classic authorize-callback list.
+	{StepAuthorize, "unsupported_response_type", "response type not supported", RequestRejected},
+	{StepAuthorize, "invalid_client_id", "client identifier invalid", InvalidClientID},
+	{StepAuthorize, "invalid_request", "HTTPS required", RequestRejected},
+	{StepAuthorize, "invalid_request", "must use HTTP GET", RequestRejected},
+	{StepAuthorize, "invalid_request", "out-of-band not supported", RequestRejected},
+	{StepAuthorize, "access_denied", "end-user denied authorization", AccessDenied},
+	{StepAuthorize, "access-denied", "end-user denied authorization", AccessDenied},
+	{StepAuthorize, "redirect_uri_missing", "redirect_uri not provided", RedirectURIMismatch},
+	{StepAuthorize, "redirect_uri_mismatch", "redirect_uri mismatch with connected app object", RedirectURIMismatch},
+	{StepAuthorize, "redirect_uri_mismatch", "redirect_uri must match configuration", RedirectURIMismatch},
+	{StepAuthorize, "immediate_unsuccessful", "immediate unsuccessful", RequestRejected},
+	{StepExchange, "invalid_grant", "invalid user credentials", AuthenticationFailed},
+	{StepExchange, "invalid_grant", "ip restricted or invalid login hours", IPRestricted},
+	{StepExchange, "invalid_grant", "IP restricted or invalid login hours", IPRestricted},
+	{StepAuthorize, "inactive_user", "user is inactive", UserInactive},
+	{StepAuthorize, "inactive_org", "organization is locked, closed, or suspended", OrgInactive},
+	{StepAuthorize, "rate_limit_exceeded", "number of logins exceeded", RateLimited},
+	{StepAuthorize, "invalid_scope", "requested scope is invalid, unknown, or malformed", AuthorizationFailed},
+
+	// §2.2, the token endpoint.
+	{StepExchange, "unsupported_grant_type", "grant type not supported", GrantTypeMismatch},
+	{StepExchange, "invalid_grant", "authentication failure", AuthenticationFailed},
+	{StepRefresh, "invalid_grant", "authentication failure", AuthenticationFailed},
+	{StepRefresh, "invalid_grant", "expired access/refresh token", RefreshTokenExpired},
+	{StepExchange, "invalid_grant", "expired authorization code", CodeRejected},
+	{StepExchange, "invalid_grant", "invalid authorization code", CodeRejected},
+	{StepExchange, "invalid_grant", "user hasn't approved this consumer", AppNotApproved},
+	{StepExchange, "invalid_grant", "invalid code verifier", PKCEFailed},
+	{StepClientCredentials, "invalid_grant", "no client credentials user enabled", ClientCredentialsFailed},
+	{StepClientCredentials, "invalid_grant", "request not supported on this domain", ClientCredentialsFailed},
+	{StepExchange, "invalid_grant", "Audience validation failed", WrongEnvironment},
+	{StepExchange, "invalid_grant", "audience is invalid", WrongEnvironment},
+	{StepExchange, "invalid_client_id", "client identifier invalid", InvalidClientID},
+	{StepExchange, "invalid_client", "invalid client credentials", InvalidClientSecret},
+	{StepExchange, "invalid_client", "app must be installed into org", AppNotApproved},
+	{StepExchange, "invalid_app_access", "user is not admin approved to access this app", AppNotApproved},
+	{StepExchange, "app_not_found", "External client app is not installed in this org", ECANotInstalled},
+	{StepExchange, "unknown_error", "retry your request", SalesforceUnavailable},
+
+	// §2.3, the authorize step in the browser.
+	{StepAuthorize, "OAUTH_APP_BLOCKED", "this app is blocked by admin", AppBlocked},
+	{StepAuthorize, "OAUTH_APP_ACCESS_DENIED", "user is not admin approved to access this app", AppNotApproved},
+	{StepAuthorize, "OAUTH_APPROVAL_ERROR_GENERIC", "An unexpected error has occurred during authentication. Please try again.", AppNotApproved},
+	{StepAuthorize, "invalid_client", "app must be installed into org", AppNotApproved},
+	{StepAuthorize, "OAUTH_EC_APP_NOT_FOUND", "External client app is not installed in this org", ECANotInstalled},
+	{StepAuthorize, "OAUTH_AUTHORIZATION_BLOCKED", "Cross-org OAuth flows are not supported for this external client app", CrossOrg},
+	{StepAuthorize, "OAUTH_APPROVAL_ERROR", "Cross-org OAuth flows are not supported for this external client app", CrossOrg},
+	{StepAuthorize, "invalid_request", "missing required code challenge", PKCEFailed},
+
+	// §2.1's full list of codes Salesforce defines that carry a meaning for us.
+	{StepAuthorize, "app_blocked", "", AppBlocked},
+	{StepAuthorize, "client_blocked", "", AppBlocked},
+	{StepAuthorize, "fail_close_app_blocked", "", AppBlocked},
+	{StepAuthorize, "server_error", "", SalesforceUnavailable},
+	{StepAuthorize, "service_unavailable", "", SalesforceUnavailable},
+	{StepAuthorize, "system_down", "", SalesforceUnavailable},
+	{StepAuthorize, "invalid_basic_auth_header", "", InvalidClientSecret},
+
+	// REST API errors (§6.5 and the fake's API switch).
+	{StepAPI, "INVALID_SESSION_ID", "Session expired or invalid", SessionExpired},
+	{StepIdentity, "Bad_OAuth_Token", "", SessionExpired},
+	{StepIdentity, "API_DISABLED_FOR_ORG", "The REST API is not enabled for this Organization.", APIDisabled},
+	{StepIdentity, "API_CURRENTLY_DISABLED", "API is disabled for this User", APIDisabled},
+
+	// Unknown words keep Salesforce's own text.
+	{StepExchange, "brand_new_error", "something Salesforce invented", Unrecognised},
+}
+
+func TestDiagnoseSalesforceStrings(t *testing.T) {
+	sit := Situation{Method: CustomApp, Target: Target{Environment: Sandbox}, LoginURL: "https://test.salesforce.com", Port: 1717}
+	for _, tt := range salesforceStrings {
+		t.Run(fmt.Sprintf("%s/%s/%s", tt.step, tt.err, tt.desc), func(t *testing.T) {
+			s := sit
+			s.Step = tt.step
+			d := Diagnose(&SalesforceError{Status: 400, Code: tt.err, Description: tt.desc}, s)
+			if d.Code != tt.want {
+				t.Fatalf("Diagnose(%q, %q) = %s, want %s", tt.err, tt.desc, d.Code, tt.want)
+			}
+			if d.SalesforceError != tt.err || d.SalesforceDescription != tt.desc {
+				t.Errorf("Salesforce words = %q %q, want %q %q", d.SalesforceError, d.SalesforceDescription, tt.err, tt.desc)
+			}
+			if d.Title == "" || d.Advice == "" {
+				t.Errorf("empty title or advice: %+v", d)
+			}
+			if !strings.HasSuffix(d.Advice, ".") {
+				t.Errorf("advice is not a sentence: %q", d.Advice)
+			}
+		})
+	}
+}
+
+// The same words reach Diagnose as x/oauth2's RetrieveError from the token
+// endpoint.
+func TestDiagnoseRetrieveError(t *testing.T) {
+	err := fmt.Errorf("exchange: %w", &oauth2.RetrieveError{ErrorCode: "unsupported_grant_type", ErrorDescription: "grant type not supported"})
+	d := Diagnose(err, Situation{Step: StepExchange, Target: Target{Environment: Sandbox}, LoginURL: "https://test.salesforce.com"})
+	if d.Code != GrantTypeMismatch || d.Title != "Grant type not supported" {
+		t.Fatalf("got %s %q", d.Code, d.Title)
+	}
+	if len(d.Fixes) != 2 || d.Fixes[0].Kind != FixRetryEnvironment || d.Fixes[0].Environment != Production ||
+		d.Fixes[1].URL != "https://test.salesforce.com/packaging/installPackage.apexp?p0=04tfj000000GGiLAAW" {
+		t.Errorf("fixes = %+v", d.Fixes)
+	}
+	if !errors.Is(d, err) && d.Err != err {
+		t.Errorf("cause lost")
+	}
+}
+
+func TestDiagnoseGuideTitles(t *testing.T) {
+	for code, title := range map[Code]string{
+		ECANotInstalled:     "External client app not installed",
+		GrantTypeMismatch:   "Grant type not supported",
+		CrossOrg:            "Cross-org OAuth error",
+		AuthorizationFailed: "Authorization failed",
+		SFCLIRequired:       "Salesforce CLI required",
+		ConnectionTimeout:   "Connection timeout",
+	} {
+		if got := newDiagnosis(code, Situation{}).Title; got != title {
+			t.Errorf("%s: title %q, want the guide's %q", code, got, title)
+		}
+	}
+}
+
+func TestDiagnoseNetworkError(t *testing.T) {
+	err := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	d := Diagnose(err, Situation{Step: StepPreflight, LoginURL: "https://acme.my.salesforce.com"})
+	if d.Code != ConnectionTimeout || !strings.Contains(d.Advice, "acme.my.salesforce.com") {
+		t.Fatalf("got %s %q", d.Code, d.Advice)
+	}
+}
+
+func TestDiagnoseUnrecognisedKeepsWords(t *testing.T) {
+	d := Diagnose(&SalesforceError{Code: "brand_new_error", Description: "something Salesforce invented"}, Situation{})
+	if !strings.Contains(d.Error(), "brand_new_error: something Salesforce invented") || !strings.Contains(d.Title, "Unrecognised") {
+		t.Fatalf("got %q", d.Error())
+	}
+}

@@ -1,0 +1,75 @@
+package oauth
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// DefaultScopes are the scopes MeshMesh asks for: the product guide's
+// minimum.
+var DefaultScopes = []string{"api", "refresh_token", "offline_access", "web"}
+
+// Time limits of calls that could otherwise hang.
+const (
+	DefaultLoginTimeout = 5 * time.Minute  // waiting for the browser
+	PreflightTimeout    = 10 * time.Second // the authorize GET before the browser opens
+	RequestTimeout      = 30 * time.Second // any one call to Salesforce
+)
+
+// Engine runs OAuth against Salesforce. Its zero value is usable with
+// [DefaultSettings]; set Settings from [SettingsFromEnv].
+type Engine struct {
+	Settings Settings
+
+	// HTTPClient makes every request to Salesforce. Nil means a client
+	// with a RequestTimeout time-out. Its CheckRedirect is not used for the
+	// preflight, which never follows redirects.
+	HTTPClient *http.Client
+}
+
+// App is the OAuth client (Salesforce connected app or External Client
+// App) a login uses.
+type App struct {
+	ClientID     string
+	ClientSecret string   // empty for apps that do not require one
+	Scopes       []string // nil means DefaultScopes
+}
+
+func (a App) scopes() []string {
+	if len(a.Scopes) == 0 {
+		return DefaultScopes
+	}
+	return a.Scopes
+}
+
+func (e *Engine) httpClient() *http.Client {
+	if e.HTTPClient != nil {
+		return e.HTTPClient
+	}
+	return &http.Client{Timeout: RequestTimeout}
+}
+
+// oauthContext returns ctx carrying the engine's HTTP client for x/oauth2.
+func (e *Engine) oauthContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, e.httpClient())
+}
+
+// config returns the x/oauth2 configuration of app at loginURL.
+func (e *Engine) config(loginURL string, app App) *oauth2.Config {
+	base := strings.TrimRight(loginURL, "/")
+	return &oauth2.Config{
+		ClientID:     app.ClientID,
+		ClientSecret: app.ClientSecret,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   base + "/services/oauth2/authorize",
+			TokenURL:  base + "/services/oauth2/token",
+			AuthStyle: oauth2.AuthStyleInParams,
+		},
+		RedirectURL: e.Settings.RedirectURL(),
+		Scopes:      app.scopes(),
+	}
+}
