@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -141,6 +142,10 @@ func Diagnose(err error, sit Situation) *Diagnosis {
 		return diagnoseSalesforce(re.ErrorCode, re.ErrorDescription, 400, sit, err)
 	case isNetworkError(err):
 		d := explain(ConnectionTimeout, sit, "", "")
+		var cert *tls.CertificateVerificationError
+		if errors.As(err, &cert) {
+			d.Advice = fmt.Sprintf("%s answered with a certificate this computer does not trust: a proxy that inspects TLS traffic sits in between. Ask IT for its root certificate and install it in the system's trust store.", sit.host())
+		}
 		d.Err = err
 		return d
 	}

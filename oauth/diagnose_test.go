@@ -1,9 +1,12 @@
 package oauth
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -146,6 +149,14 @@ func TestDiagnoseNetworkError(t *testing.T) {
 	err := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
 	d := Diagnose(err, Situation{Step: StepPreflight, LoginURL: "https://acme.my.salesforce.com"})
 	if d.Code != ConnectionTimeout || !strings.Contains(d.Advice, "acme.my.salesforce.com") {
+		t.Fatalf("got %s %q", d.Code, d.Advice)
+	}
+}
+
+func TestDiagnoseUntrustedCertificate(t *testing.T) {
+	err := &url.Error{Op: "Get", URL: "https://login.salesforce.com/services/oauth2/authorize", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
+	d := Diagnose(err, Situation{Step: StepPreflight, LoginURL: "https://login.salesforce.com"})
+	if d.Code != ConnectionTimeout || !strings.Contains(d.Advice, "certificate") {
 		t.Fatalf("got %s %q", d.Code, d.Advice)
 	}
 }

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -29,6 +30,17 @@ type Engine struct {
 	// with a RequestTimeout time-out. Its CheckRedirect is not used for the
 	// preflight, which never follows redirects.
 	HTTPClient *http.Client
+
+	// Log receives what the engine does, never a token, secret or code.
+	// Nil discards it.
+	Log *slog.Logger
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Log
 }
 
 // App is the OAuth client (Salesforce connected app or External Client

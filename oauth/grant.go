@@ -95,10 +95,11 @@ func missingScopes(tok *oauth2.Token, granted []string) []string {
 // scopeDiagnosis is the authorization_failed diagnosis naming what is missing.
 func scopeDiagnosis(sit Situation, missing []string, granted []string) *Diagnosis {
 	d := newDiagnosis(AuthorizationFailed, sit)
-	got := strings.Join(granted, " ")
-	if got == "" {
+	got := `"` + strings.Join(granted, " ") + `"`
+	if len(granted) == 0 {
 		got = "no scopes"
 	}
-	d.Advice = fmt.Sprintf("Salesforce granted %s but MeshMesh also needs %s. ", got, strings.Join(missing, ", ")) + d.Advice
+	d.Advice = strings.Replace(d.Advice, "Salesforce did not grant the scopes MeshMesh needs.",
+		fmt.Sprintf("Salesforce granted %s, but MeshMesh also needs %s.", got, strings.Join(missing, ", ")), 1)
 	return d
 }

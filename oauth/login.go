@@ -117,10 +117,12 @@ func (e *Engine) Begin(ctx context.Context, req LoginRequest) (*Flow, error) {
 		return nil, fmt.Errorf("oauth: opening the callback port %d: %w", sit.Port, err)
 	}
 	f.sit.Step = StepPreflight
+	e.log().Info("login: begin", "method", req.Method, "environment", req.Target.Environment, "login_host", hostOf(loginURL), "callback", f.cfg.RedirectURL)
 	if err := e.preflight(ctx, f.url, f.cfg.RedirectURL, f.sit); err != nil {
 		for _, ln := range lns {
 			ln.Close()
 		}
+		e.log().Warn("login: preflight failed", "code", Diagnose(err, f.sit).Code, "err", err)
 		return nil, err
 	}
 	f.ctx, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -172,10 +174,17 @@ func (f *Flow) Wait(ctx context.Context) (*Grant, error) {
 	defer f.Close()
 	timer := time.NewTimer(f.timeout)
 	defer timer.Stop()
+	log := f.engine.log()
 	select {
 	case <-f.done:
+		if f.err != nil {
+			log.Warn("login: failed", "code", Diagnose(f.err, f.sit).Code, "err", f.err)
+		} else {
+			log.Info("login: connected", "username", f.grant.Org.Username, "org_id", f.grant.Org.OrgID, "instance", hostOf(f.grant.Org.InstanceURL))
+		}
 		return f.grant, f.err
 	case <-timer.C:
+		log.Warn("login: timed out", "after", f.timeout, "forged_callbacks", f.forged.Load())
 		sit := f.sit
 		sit.Step = StepAuthorize
 		if f.forged.Load() {
@@ -294,6 +303,7 @@ func (f *Flow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sit := f.sit
 	sit.Step = StepAuthorize
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(f.state)) != 1 {
+		f.engine.log().Warn("login: callback with a wrong state refused", "remote", r.RemoteAddr)
 		f.forged.Store(true)
 		renderPage(w, http.StatusBadRequest, nil, newDiagnosis(StateMismatch, sit))
 		return
