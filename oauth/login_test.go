@@ -72,6 +72,7 @@ func newWorld(t *testing.T) *world {
 		},
 	}
 	t.Setenv("SFTEST_BROWSER", "1")
+	t.Setenv("GORACE", "atexit_sleep_ms=0") // a race-built browser otherwise sleeps 1 s at exit
 	t.Setenv("SFTEST_USER", w.admin.Username)
 	t.Setenv("SFTEST_DENY", "")
 	return w

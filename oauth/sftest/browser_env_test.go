@@ -32,7 +32,8 @@ func TestRunBrowserFromEnv(t *testing.T) {
 			f := newFixture(t, opts...)
 			dir := t.TempDir()
 			logPath := filepath.Join(dir, "browser.log")
-			env := append(os.Environ(), "SFTEST_BROWSER=1", "SFTEST_USER="+f.admin.Username, "SFTEST_BROWSER_LOG="+logPath)
+			// GORACE: a race-built child otherwise sleeps 1 s at exit.
+			env := append(os.Environ(), "GORACE=atexit_sleep_ms=0", "SFTEST_BROWSER=1", "SFTEST_USER="+f.admin.Username, "SFTEST_BROWSER_LOG="+logPath)
 			if tc.tls {
 				ca := filepath.Join(dir, "ca.pem")
 				os.WriteFile(ca, f.sf.CertPEM(), 0o600)
