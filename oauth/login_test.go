@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,9 +42,9 @@ type world struct {
 	browser string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, opts ...sftest.Option) *world {
 	t.Helper()
-	w := &world{t: t, sf: sftest.New(t)}
+	w := &world{t: t, sf: sftest.New(t, opts...)}
 	w.prod = w.sf.AddOrg(sftest.Org{Name: "Acme Corp"})
 	w.uat = w.sf.AddOrg(sftest.Org{Name: "Acme UAT", Sandbox: true})
 	w.admin = w.sf.AddUser(sftest.User{Org: w.prod, Username: "admin@acme.example", Admin: true})
@@ -70,6 +71,14 @@ func newWorld(t *testing.T) *world {
 			ECAClientID:   w.eca.ClientID,
 			Browser:       os.Args[0],
 		},
+		HTTPClient: w.sf.Client(),
+	}
+	if pem := w.sf.CertPEM(); pem != nil {
+		ca := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(ca, pem, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("SFTEST_CA", ca)
 	}
 	t.Setenv("SFTEST_BROWSER", "1")
 	t.Setenv("GORACE", "atexit_sleep_ms=0") // a race-built browser otherwise sleeps 1 s at exit
@@ -584,5 +593,32 @@ func TestLogCarriesNoSecret(t *testing.T) {
 		if s != "" && strings.Contains(buf.String(), s) {
 			t.Errorf("the log carries a secret %.8s…:\n%s", s, buf.String())
 		}
+	}
+}
+
+// Real Salesforce speaks https: the whole login over TLS.
+func TestLoginOverTLS(t *testing.T) {
+	w := newWorld(t, sftest.WithTLS())
+	if !strings.HasPrefix(w.sf.Production.URL, "https://") {
+		t.Fatalf("production URL %s", w.sf.Production.URL)
+	}
+	g := w.connect()
+	if !strings.HasPrefix(g.Org.InstanceURL, "https://") || g.Org.Username != w.admin.Username {
+		t.Errorf("org %+v", g.Org)
+	}
+}
+
+// A Salesforce that does not answer in time is a connection_timeout
+// naming the host, not a hang.
+func TestSlowSalesforce(t *testing.T) {
+	w := newWorld(t)
+	g := w.connect()
+	w.sf.SetLatency(time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := w.engine.Refresh(ctx, g.Org.LoginURL, w.appCreds(), g.Token.RefreshToken)
+	d := wantDiagnosis(t, err, oauth.ConnectionTimeout)
+	if !strings.Contains(d.Advice, strings.TrimPrefix(w.sf.Production.URL, "http://")) {
+		t.Errorf("advice does not name the host: %s", d.Advice)
 	}
 }
