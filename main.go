@@ -19,9 +19,10 @@ func main() {
 // 1 failure, 2 usage error.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		usage(stderr)
-		fmt.Fprintln(stderr, "\nThe tray is not built yet: this build has only the OAuth engine.")
-		return 2
+		// The tray starts here once it lands; until then, say what there is.
+		usage(stdout)
+		fmt.Fprintln(stdout, "\nThe tray is not built yet: this build has the OAuth engine only.")
+		return 0
 	}
 	switch args[0] {
 	case "version", "--version":

@@ -12,7 +12,7 @@ func TestRun(t *testing.T) {
 		status int
 		out    string
 	}{
-		{nil, 2, "Usage:"},
+		{nil, 0, "Usage:"},
 		{[]string{"version"}, 0, "meshmesh dev"},
 		{[]string{"help"}, 0, "Usage:"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os/exec"
@@ -109,7 +110,7 @@ func (e *Engine) Begin(ctx context.Context, req LoginRequest) (*Flow, error) {
 
 	lns, err := listenLoopback(sit.Port)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
+		if isAddrInUse(err) {
 			d := newDiagnosis(PortInUse, sit)
 			d.Err = err
 			return nil, d
@@ -129,7 +130,7 @@ func (e *Engine) Begin(ctx context.Context, req LoginRequest) (*Flow, error) {
 	f.srv = &http.Server{
 		Handler:           f,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          nil,
+		ErrorLog:          slog.NewLogLogger(e.log().Handler(), slog.LevelDebug),
 	}
 	f.lns = lns
 	for _, ln := range lns {
@@ -148,13 +149,20 @@ func listenLoopback(port int) ([]net.Listener, error) {
 	}
 	v6, err := net.Listen("tcp6", "[::1]:"+p)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
+		if isAddrInUse(err) {
 			v4.Close()
 			return nil, err
 		}
 		return []net.Listener{v4}, nil // no IPv6 loopback here
 	}
 	return []net.Listener{v4, v6}, nil
+}
+
+// isAddrInUse reports whether err is "address already in use"
+// (WSAEADDRINUSE on Windows).
+func isAddrInUse(err error) bool {
+	var errno syscall.Errno
+	return errors.Is(err, syscall.EADDRINUSE) || (errors.As(err, &errno) && errno == 10048)
 }
 
 // URL returns the authorize URL to open in the browser. It carries no
@@ -184,6 +192,12 @@ func (f *Flow) Wait(ctx context.Context) (*Grant, error) {
 		}
 		return f.grant, f.err
 	case <-timer.C:
+		if f.claimed.Load() {
+			// The browser came back just in time: let the exchange finish
+			// (it has its own time limit).
+			<-f.done
+			return f.grant, f.err
+		}
 		log.Warn("login: timed out", "after", f.timeout, "forged_callbacks", f.forged.Load())
 		sit := f.sit
 		sit.Step = StepAuthorize
