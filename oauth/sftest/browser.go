@@ -237,6 +237,13 @@ type browserLogLine struct {
 // background (without that variable, in a new session, with standard input
 // and output on the null device) and exits 0 at once: the Salesforce CLI
 // waits for the BROWSER command to exit before it listens for the callback.
+// The background browser then waits SFTEST_BROWSER_DELAY (a Go duration,
+// default 250ms when detached, none otherwise) before it opens the URL, so
+// that the CLI's handler is attached.
+//
+// SFTEST_DENY=1 clicks Deny on the "Allow Access?" page; like Salesforce,
+// the fake shows that page only to a user who has not approved the app
+// yet, so a deny test needs a fresh Server or user.
 //
 // A test binary uses it from TestMain, before flags are parsed:
 //
@@ -254,6 +261,10 @@ func RunBrowserFromEnv() {
 	os.Exit(runBrowser())
 }
 
+// detachedDelay is how long a detached browser waits before it opens the
+// URL, unless SFTEST_BROWSER_DELAY says otherwise.
+const detachedDelay = 250 * time.Millisecond
+
 // runBrowser does the work of RunBrowserFromEnv and returns the exit status.
 func runBrowser() int {
 	if len(os.Args) < 2 {
@@ -267,6 +278,14 @@ func runBrowser() int {
 			return 1
 		}
 		return 0
+	}
+	if d := os.Getenv("SFTEST_BROWSER_DELAY"); d != "" {
+		wait, err := time.ParseDuration(d)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sftest browser: SFTEST_BROWSER_DELAY=%q: %v\n", d, err)
+			return 1
+		}
+		time.Sleep(wait)
 	}
 	b := &Browser{
 		Username: os.Getenv("SFTEST_USER"),
@@ -342,6 +361,11 @@ func detach() error {
 		if !strings.HasPrefix(kv, "SFTEST_BROWSER_DETACH=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
+	}
+	if os.Getenv("SFTEST_BROWSER_DELAY") == "" {
+		// sf attaches its callback handler only after the BROWSER command
+		// exits; a request before that is dropped unanswered.
+		cmd.Env = append(cmd.Env, "SFTEST_BROWSER_DELAY="+detachedDelay.String())
 	}
 	setDetached(cmd) // stdin, stdout and stderr stay nil: the null device
 	if err := cmd.Start(); err != nil {
