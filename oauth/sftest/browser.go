@@ -37,7 +37,7 @@ const maxSteps = 40
 // A Browser must not be copied after first use.
 type Browser struct {
 	Username string // default: the login_hint of the authorize URL
-	Password string // default "test-password"
+	Password string // default DefaultPassword
 	Deny     bool   // press Deny instead of Allow on the "Allow Access?" page
 	// Client is the HTTP client to use, for example Server.Client() with
 	// WithTLS. Its redirect policy is not used; if it has no cookie jar the
@@ -144,7 +144,7 @@ func (b *Browser) Open(ctx context.Context, rawURL string) (*Visit, error) {
 			}
 			pw := b.Password
 			if pw == "" {
-				pw = "test-password"
+				pw = DefaultPassword
 			}
 			f.values.Set("username", user)
 			f.values.Set("pw", pw)

@@ -18,13 +18,16 @@ type Org struct {
 	Host             *Host  // set by AddOrg: the org's My Domain; Host.URL is the instance_url
 }
 
+// DefaultPassword is the password of a User added without one.
+const DefaultPassword = "test-password"
+
 // A User is a Salesforce user of one org. Usernames are unique across all
 // orgs, as in Salesforce.
 type User struct {
 	ID       string // 18-character 005… id; generated if empty
 	Org      *Org   // required
 	Username string // e.g. admin@acme.example; generated if empty
-	Password string // default "test-password"
+	Password string // default DefaultPassword
 	Name     string // full name; default the username
 	Email    string // default the username
 	// Admin means the user holds "Approve Uninstalled Connected Apps" (as a
@@ -142,7 +145,7 @@ func (s *Server) AddUser(u User) *User {
 		user.Username = fmt.Sprintf("user%d@%s.example", len(s.users)+1, strings.ToLower(user.Org.ID[:15]))
 	}
 	if user.Password == "" {
-		user.Password = "test-password"
+		user.Password = DefaultPassword
 	}
 	if user.Name == "" {
 		user.Name = user.Username
