@@ -29,17 +29,16 @@ func TestMain(m *testing.M) {
 // world is a fake Salesforce with a production org and a sandbox org, and an
 // engine pointed at it whose browser is this test binary.
 type world struct {
-	t       *testing.T
-	sf      *sftest.Server
-	engine  *oauth.Engine
-	prod    *sftest.Org
-	uat     *sftest.Org
-	admin   *sftest.User // production, System Administrator
-	dev     *sftest.User // production, standard user
-	tester  *sftest.User // sandbox
-	app     *sftest.App  // a custom connected app installed in both orgs
-	eca     *sftest.App  // the MeshMesh package, installed and enabled in prod
-	browser string
+	t      *testing.T
+	sf     *sftest.Server
+	engine *oauth.Engine
+	prod   *sftest.Org
+	uat    *sftest.Org
+	admin  *sftest.User // production, System Administrator
+	dev    *sftest.User // production, standard user
+	tester *sftest.User // sandbox
+	app    *sftest.App  // a custom connected app installed in both orgs
+	eca    *sftest.App  // the MeshMesh package, installed and enabled in prod
 }
 
 func newWorld(t *testing.T, opts ...sftest.Option) *world {
