@@ -127,16 +127,16 @@ func Diagnose(err error, sit Situation) *Diagnosis {
 	case errors.As(err, &re):
 		if re.ErrorCode == "" {
 			// Not an OAuth error body: an HTML page or an outage.
-			status := 0
+			status, text := 0, "no response"
 			if re.Response != nil {
-				status = re.Response.StatusCode
+				status, text = re.Response.StatusCode, re.Response.Status
 			}
 			d := explain(SalesforceUnavailable, sit, "", "")
 			if status > 0 && status < 500 {
 				d = explain(Unrecognised, sit, fmt.Sprintf("HTTP %d", status), "")
 				d.Advice = fmt.Sprintf("%s answered HTTP %d with a body that is not an OAuth error. Check that %s is a Salesforce login URL (Setup → My Domain shows yours).", sit.host(), status, sit.host())
 			}
-			d.Err = errors.New(re.Response.Status)
+			d.Err = errors.New(text) // not re: its Error() quotes the body
 			return d
 		}
 		return diagnoseSalesforce(re.ErrorCode, re.ErrorDescription, 400, sit, err)
