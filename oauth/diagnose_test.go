@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -165,5 +166,23 @@ func TestDiagnoseUnrecognisedKeepsWords(t *testing.T) {
 	d := Diagnose(&SalesforceError{Code: "brand_new_error", Description: "something Salesforce invented"}, Situation{})
 	if !strings.Contains(d.Error(), "brand_new_error: something Salesforce invented") || !strings.Contains(d.Title, "Unrecognised") {
 		t.Fatalf("got %q", d.Error())
+	}
+}
+
+// A token endpoint that answers with a page, not an OAuth error: an outage,
+// or a login URL that is not Salesforce.
+func TestDiagnoseNonOAuthTokenAnswer(t *testing.T) {
+	for _, tt := range []struct {
+		status int
+		want   Code
+	}{
+		{503, SalesforceUnavailable},
+		{404, Unrecognised},
+	} {
+		re := &oauth2.RetrieveError{Response: &http.Response{StatusCode: tt.status, Status: http.StatusText(tt.status)}, Body: []byte("<html>secret-free page</html>")}
+		d := Diagnose(re, Situation{Step: StepExchange, LoginURL: "https://acme.my.salesforce.com"})
+		if d.Code != tt.want || !strings.Contains(d.Advice, "acme.my.salesforce.com") {
+			t.Errorf("HTTP %d: %s %q", tt.status, d.Code, d.Advice)
+		}
 	}
 }
