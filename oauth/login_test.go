@@ -621,3 +621,19 @@ func TestSlowSalesforce(t *testing.T) {
 		t.Errorf("advice does not name the host: %s", d.Advice)
 	}
 }
+
+// A browser command that cannot start, or fails at once, is a diagnosis,
+// and the callback port is released.
+func TestBrowserFails(t *testing.T) {
+	for _, browser := range []string{"/nonexistent/browser", "false", "/nonexistent/first:false"} {
+		w := newWorld(t)
+		w.engine.Settings.Browser = browser
+		_, err := w.login(w.custom(oauth.Production))
+		wantDiagnosis(t, err, oauth.BrowserFailed)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(w.engine.Settings.CallbackPort))
+		if err != nil {
+			t.Fatalf("BROWSER=%s: port not released: %v", browser, err)
+		}
+		ln.Close()
+	}
+}
