@@ -49,9 +49,9 @@ func OpenURL(ctx context.Context, browser, rawURL string) error {
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", c[0], err))
 	}
-	return &Diagnosis{Code: BrowserFailed, Title: "Browser did not open",
-		Advice: "The browser could not be started. Open the login URL by hand, or set BROWSER to the command that opens a URL.",
-		Err:    errors.Join(errs...)}
+	d := newDiagnosis(BrowserFailed, Situation{Step: StepSetup})
+	d.Err = errors.Join(errs...)
+	return d
 }
 
 // start runs argv and waits up to browserGrace for it to fail.

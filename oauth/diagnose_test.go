@@ -186,3 +186,14 @@ func TestDiagnoseNonOAuthTokenAnswer(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstSentence(t *testing.T) {
+	d := &Diagnosis{Advice: "Install the package (see https://x.example/a.b). Then enable it."}
+	if got := d.FirstSentence(); got != "Install the package (see https://x.example/a.b)." {
+		t.Errorf("got %q", got)
+	}
+	d.Advice = "One sentence only."
+	if got := d.FirstSentence(); got != d.Advice {
+		t.Errorf("got %q", got)
+	}
+}

@@ -98,11 +98,7 @@ func (s Settings) LoginURL(t Target) (string, error) {
 	case Sandbox:
 		return s.sandboxURL(), nil
 	case CustomDomain:
-		return "", &Diagnosis{
-			Code:   InvalidDomain,
-			Title:  "Custom domain missing",
-			Advice: "Enter your org's My Domain URL, for example https://MyDomain.my.salesforce.com or https://MyDomain--SandboxName.sandbox.my.salesforce.com.",
-		}
+		return ParseDomain("") // the "custom domain missing" diagnosis
 	}
 	return "", fmt.Errorf("unknown environment %q: use production, sandbox or custom", t.Environment)
 }
@@ -160,7 +156,7 @@ func ParseDomain(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", &Diagnosis{Code: InvalidDomain, Title: "Custom domain missing",
-			Advice: "Enter your org's My Domain URL, for example https://MyDomain.my.salesforce.com."}
+			Advice: "Enter your org's My Domain URL, for example https://MyDomain.my.salesforce.com or https://MyDomain--SandboxName.sandbox.my.salesforce.com."}
 	}
 	if !strings.Contains(raw, "://") {
 		raw = "https://" + raw

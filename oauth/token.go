@@ -82,9 +82,8 @@ func (e *Engine) ClientCredentials(ctx context.Context, t Target, app App) (*Gra
 	}
 	sit.LoginURL = loginURL
 	if t.Domain == "" {
-		d := newDiagnosis(ClientCredentialsFailed, sit)
-		d.Advice = fmt.Sprintf("The client credentials flow only works on the org's My Domain, not on %s: pick Custom Domain and enter https://YourDomain.my.salesforce.com.", hostOf(loginURL))
-		return nil, d
+		// What Salesforce would answer, said before asking it.
+		return nil, explain(ClientCredentialsFailed, sit, "", "request not supported on this domain")
 	}
 	if app.ClientID == "" || app.ClientSecret == "" {
 		d := newDiagnosis(ClientCredentialsFailed, sit)

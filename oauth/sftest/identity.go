@@ -29,6 +29,17 @@ func (s *Server) validAccess(r *http.Request) *accessToken {
 	return at
 }
 
+// oauthAccess returns the live access token of r, or answers 403
+// Bad_OAuth_Token as userinfo and the identity URL do and returns nil.
+// s.mu is held.
+func (s *Server) oauthAccess(w http.ResponseWriter, r *http.Request) *accessToken {
+	at := s.validAccess(r)
+	if at == nil {
+		writeBody(w, http.StatusForbidden, "text/plain;charset=UTF-8", badOAuthToken)
+	}
+	return at
+}
+
 // splitName splits a full name into first and last names.
 func splitName(full string) (first, last string) {
 	if i := strings.LastIndexByte(full, ' '); i >= 0 {
@@ -80,9 +91,8 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request, h *Host) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at := s.validAccess(r)
+	at := s.oauthAccess(w, r)
 	if at == nil {
-		writeBody(w, http.StatusForbidden, "text/plain;charset=UTF-8", badOAuthToken)
 		return
 	}
 	u := at.user
@@ -135,9 +145,8 @@ func (s *Server) serveIdentity(w http.ResponseWriter, r *http.Request, h *Host) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at := s.validAccess(r)
+	at := s.oauthAccess(w, r)
 	if at == nil {
-		writeBody(w, http.StatusForbidden, "text/plain;charset=UTF-8", badOAuthToken)
 		return
 	}
 	var u *User
