@@ -1,0 +1,152 @@
+package keychain
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/meshmesh/meshmesh/oauth"
+)
+
+// Status is what MeshMesh last knew of a connection.
+type Status string
+
+// The states of a connection.
+const (
+	Connected      Status = "connected"       // the last login or refresh worked
+	NeedsReconnect Status = "needs_reconnect" // the refresh token is dead: log in again
+	Unknown        Status = "unknown"         // the last check could not reach Salesforce
+)
+
+// Connection is one connected org and user, as the index keeps it:
+// nothing in it is secret. Its tokens live in the keychain item named by
+// Username.
+type Connection struct {
+	Alias       string            `json:"alias"`
+	Username    string            `json:"username"`
+	OrgID       string            `json:"org_id"`
+	UserID      string            `json:"user_id"`
+	OrgName     string            `json:"org_name"`
+	InstanceURL string            `json:"instance_url"`
+	LoginURL    string            `json:"login_url"` // the host that issued the tokens: refresh here
+	Environment oauth.Environment `json:"environment"`
+	Method      oauth.Method      `json:"method"`
+	ClientID    string            `json:"client_id"`
+	Scopes      []string          `json:"scopes,omitempty"` // as requested
+	Status      Status            `json:"status"`
+	IsSandbox   bool              `json:"is_sandbox"`
+	ConnectedAt time.Time         `json:"connected_at"`
+}
+
+// Name is how a person knows the connection: its alias, else the org name.
+func (c Connection) Name() string {
+	if c.Alias != "" {
+		return c.Alias
+	}
+	return c.OrgName
+}
+
+// Target is where the connection logs in again.
+func (c Connection) Target(s oauth.Settings) oauth.Target {
+	t := oauth.Target{Environment: c.Environment}
+	if def, err := s.LoginURL(oauth.Target{Environment: c.Environment}); err != nil || !strings.EqualFold(def, c.LoginURL) {
+		t.Domain = c.LoginURL
+	}
+	return t
+}
+
+// matches reports whether ref names c: its alias, its username (both
+// case-insensitive, as Salesforce usernames are), its org id or user id
+// (15 or 18 characters; the first 15 are case-sensitive).
+func (c Connection) matches(ref string) bool {
+	if strings.EqualFold(ref, c.Alias) || strings.EqualFold(ref, c.Username) {
+		return true
+	}
+	return sameID(ref, c.OrgID) || sameID(ref, c.UserID)
+}
+
+func sameID(a, b string) bool {
+	if (len(a) != 15 && len(a) != 18) || len(b) < 15 {
+		return false
+	}
+	return a[:15] == b[:15]
+}
+
+var aliasPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidateAlias checks an alias a user typed: letters, digits, '.', '_'
+// and '-', starting with a letter or digit, at most 64 characters, and not
+// shaped like a Salesforce id (which would make ORG arguments ambiguous).
+func ValidateAlias(alias string) error {
+	if !aliasPattern.MatchString(alias) || looksLikeID(alias) {
+		return &oauth.Diagnosis{
+			Code:   AliasInvalid,
+			Title:  fmt.Sprintf("Invalid alias %q", alias),
+			Advice: "An alias is 1 to 64 letters, digits, '.', '_' or '-', starts with a letter or digit, and is not a 15- or 18-character Salesforce id. For example: acme-prod.",
+		}
+	}
+	return nil
+}
+
+var idPattern = regexp.MustCompile(`^00[0-9A-Za-z]{13}([0-9A-Za-z]{3})?$`)
+
+func looksLikeID(s string) bool { return idPattern.MatchString(s) }
+
+// defaultAlias makes an alias from the org name ("Acme Corp" → acme-corp),
+// with a sandbox's name from the username suffix (admin@acme.com.uat →
+// acme-corp-uat).
+func defaultAlias(org oauth.Org) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(org.OrgName) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	alias := strings.Trim(b.String(), "-")
+	if alias == "" {
+		alias = "org"
+	}
+	if org.IsSandbox {
+		if i := strings.LastIndexByte(org.Username, '.'); i > strings.IndexByte(org.Username, '@') && i >= 0 {
+			if suffix := strings.ToLower(org.Username[i+1:]); aliasPattern.MatchString(suffix) && !strings.HasSuffix(alias, "-"+suffix) {
+				alias += "-" + suffix
+			}
+		}
+	}
+	if len(alias) > 48 {
+		alias = strings.TrimRight(alias[:48], "-")
+	}
+	if looksLikeID(alias) {
+		alias = "org-" + alias
+	}
+	return alias
+}
+
+// uniqueAlias returns alias, or alias-2, alias-3… when another connection
+// than username has it.
+func uniqueAlias(conns []Connection, alias, username string) string {
+	taken := func(a string) bool {
+		for _, c := range conns {
+			if !strings.EqualFold(c.Username, username) && (strings.EqualFold(c.Alias, a) || strings.EqualFold(c.Username, a)) {
+				return true
+			}
+		}
+		return false
+	}
+	if !taken(alias) {
+		return alias
+	}
+	for n := 2; ; n++ {
+		if a := alias + "-" + strconv.Itoa(n); !taken(a) {
+			return a
+		}
+	}
+}

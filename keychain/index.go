@@ -1,0 +1,241 @@
+package keychain
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/gofrs/flock"
+	"github.com/meshmesh/meshmesh/oauth"
+)
+
+// IndexFile is the name of the index in the store's folder.
+const IndexFile = "connections.json"
+
+// indexVersion is the format of the index this build writes and reads.
+const indexVersion = 1
+
+// LockTimeout bounds the wait for another MeshMesh process (the tray, a
+// script) to finish changing the index or refreshing a connection.
+const LockTimeout = 45 * time.Second // a refresh may take oauth.RequestTimeout
+
+type indexFile struct {
+	Version     int          `json:"version"`
+	Connections []Connection `json:"connections"`
+}
+
+// index is the non-secret list of connections: one JSON file, replaced
+// atomically, changed under a file lock shared with other processes.
+type index struct {
+	dir string
+}
+
+func (x index) path() string { return filepath.Join(x.dir, IndexFile) }
+
+// read returns the connections. A missing index is an empty one; a corrupt
+// one is moved aside (never overwritten) and reported with both paths.
+func (x index) read(ctx context.Context) ([]Connection, error) {
+	conns, err := x.parse()
+	if !errors.Is(err, errCorrupt) {
+		return conns, err
+	}
+	unlock, lerr := x.lock(ctx, "connections")
+	if lerr != nil {
+		return nil, lerr
+	}
+	defer unlock()
+	conns, err = x.parse() // another process may have mended it meanwhile
+	if !errors.Is(err, errCorrupt) {
+		return conns, err
+	}
+	return nil, x.setAside(err)
+}
+
+var errCorrupt = errors.New("corrupt index")
+
+func (x index) parse() ([]Connection, error) {
+	b, err := os.ReadFile(x.path())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, x.failed("read", err)
+	}
+	var f indexFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: data after the JSON object", errCorrupt)
+	}
+	if f.Version > indexVersion {
+		return nil, &oauth.Diagnosis{
+			Code:   IndexFailed,
+			Title:  "Index written by a newer MeshMesh",
+			Advice: fmt.Sprintf("%s has format %d; this MeshMesh reads format %d. Update MeshMesh.", x.path(), f.Version, indexVersion),
+		}
+	}
+	if f.Version < 1 {
+		return nil, fmt.Errorf("%w: no version", errCorrupt)
+	}
+	return f.Connections, nil
+}
+
+// setAside renames a corrupt index to connections.json.corrupt-<time> so
+// that nothing overwrites it, and explains.
+func (x index) setAside(cause error) error {
+	aside := x.path() + ".corrupt-" + time.Now().UTC().Format("20060102T150405Z")
+	if err := os.Rename(x.path(), aside); err != nil {
+		return &oauth.Diagnosis{
+			Code:   IndexCorrupt,
+			Title:  "The connection index is corrupt",
+			Advice: fmt.Sprintf("%s cannot be read (%v) and could not be moved aside (%v). Move or repair it by hand, then reconnect your orgs.", x.path(), cause, err),
+			Err:    cause,
+		}
+	}
+	return &oauth.Diagnosis{
+		Code:  IndexCorrupt,
+		Title: "The connection index was corrupt",
+		Advice: fmt.Sprintf("%s could not be read (%v). It was kept as %s and MeshMesh starts a new index. "+
+			"Your tokens are still in the keychain: repair the file and move it back, or reconnect your orgs with meshmesh connect.",
+			x.path(), errors.Unwrap(cause), aside),
+		Err: cause,
+	}
+}
+
+// update changes the connections under the index lock and writes them
+// back atomically.
+func (x index) update(ctx context.Context, change func([]Connection) ([]Connection, error)) error {
+	unlock, err := x.lock(ctx, "connections")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	conns, err := x.parse()
+	if errors.Is(err, errCorrupt) {
+		return x.setAside(err)
+	}
+	if err != nil {
+		return err
+	}
+	encode := func(conns []Connection) ([]byte, error) {
+		return json.MarshalIndent(indexFile{Version: indexVersion, Connections: conns}, "", "  ")
+	}
+	old, err := encode(conns)
+	if err != nil {
+		return err
+	}
+	conns, err = change(slices.Clone(conns))
+	if err != nil {
+		return err
+	}
+	b, err := encode(conns)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(b, old) {
+		return nil // unchanged: leave the file (and its time) alone
+	}
+	if err := writeAtomic(x.path(), append(b, '\n')); err != nil {
+		return x.failed("write", err)
+	}
+	return nil
+}
+
+// lock takes the file lock name in the store's folder, waiting for other
+// processes at most LockTimeout.
+func (x index) lock(ctx context.Context, name string) (unlock func(), err error) {
+	if err := x.ensureDir(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, LockTimeout)
+	defer cancel()
+	l := flock.New(filepath.Join(x.dir, name+".lock"), flock.SetPermissions(0o600))
+	ok, err := l.TryLockContext(ctx, 25*time.Millisecond)
+	if err != nil || !ok {
+		if err == nil {
+			err = ctx.Err()
+		}
+		return nil, &oauth.Diagnosis{
+			Code:   IndexFailed,
+			Title:  "Another MeshMesh is busy with your connections",
+			Advice: fmt.Sprintf("Could not lock %s within %s: another MeshMesh process (the tray or a script) holds it. Try again; if it persists, stop the other process.", l.Path(), LockTimeout),
+			Err:    err,
+		}
+	}
+	return func() { _ = l.Unlock() }, nil
+}
+
+// ensureDir creates the store's folder, readable by the user only.
+func (x index) ensureDir() error {
+	if err := os.MkdirAll(x.dir, 0o700); err != nil {
+		return x.failed("create", err)
+	}
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(x.dir, 0o700); err != nil {
+			return x.failed("protect", err)
+		}
+	}
+	return nil
+}
+
+func (x index) failed(what string, err error) error {
+	return &oauth.Diagnosis{
+		Code:   IndexFailed,
+		Title:  "Cannot " + what + " the connection index",
+		Advice: fmt.Sprintf("%v. Check that %s is yours and writable, or set MESHMESH_HOME to another folder.", err, x.dir),
+		Err:    err,
+	}
+}
+
+// writeAtomic replaces path with data: a temporary file in the same
+// folder, written, synced and renamed over path, so a reader sees the old
+// file or the new one, never half of one. The file is readable by the
+// user only (os.CreateTemp makes it 0600).
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes a rename durable where the system allows it.
+func syncDir(dir string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}

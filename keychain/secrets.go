@@ -1,0 +1,196 @@
+package keychain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/meshmesh/meshmesh/oauth"
+	"github.com/zalando/go-keyring"
+)
+
+// DefaultService is the keychain service every MeshMesh item is filed
+// under (MESHMESH_KEYCHAIN_SERVICE overrides it, for tests and the demo).
+const DefaultService = "meshmesh"
+
+// KeyringTimeout bounds every keychain call: a keyring waiting on an
+// unlock prompt would otherwise hang the caller for ever.
+const KeyringTimeout = 3 * time.Second
+
+// MaxItemSize is the largest secret item MeshMesh writes: Windows'
+// Credential Manager limit, the smallest of the three keychains.
+const MaxItemSize = 2560
+
+// Keyring is the part of an OS keychain the store uses. Get returns
+// [keyring.ErrNotFound] for a missing item. [OSKeyring] is the real one.
+type Keyring interface {
+	Get(service, user string) (string, error)
+	Set(service, user, secret string) error
+	Delete(service, user string) error
+}
+
+// OSKeyring is the operating system's keychain (Secret Service on Linux,
+// Keychain on macOS, Credential Manager on Windows) through go-keyring.
+type OSKeyring struct{}
+
+// Get implements Keyring.
+func (OSKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+
+// Set implements Keyring.
+func (OSKeyring) Set(service, user, secret string) error { return keyring.Set(service, user, secret) }
+
+// Delete implements Keyring.
+func (OSKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
+
+// Diagnosis codes of the keychain and the index.
+const (
+	KeychainUnavailable oauth.Code = "keychain_unavailable" // no Secret Service, no session bus
+	KeychainLocked      oauth.Code = "keychain_locked"      // the keyring is locked
+	KeychainTimeout     oauth.Code = "keychain_timeout"     // no answer within KeyringTimeout
+	KeychainFailed      oauth.Code = "keychain_failed"      // any other keychain error
+	ItemTooLarge        oauth.Code = "keychain_item_too_large"
+	ItemMissing         oauth.Code = "keychain_item_missing" // the index names a connection the keychain lacks
+	IndexCorrupt        oauth.Code = "index_corrupt"
+	IndexFailed         oauth.Code = "index_failed" // the index cannot be read or written
+	OrgNotFound         oauth.Code = "org_not_found"
+	OrgAmbiguous        oauth.Code = "org_ambiguous"
+	AliasInvalid        oauth.Code = "alias_invalid"
+	AliasTaken          oauth.Code = "alias_taken"
+	WrongUser           oauth.Code = "wrong_user" // a reconnect signed in as someone else
+)
+
+// secrets is the store's view of the keychain: items of one service,
+// each call bounded by a timeout and its failures diagnosed.
+type secrets struct {
+	keyring Keyring
+	service string
+	timeout time.Duration
+}
+
+// item is what the keychain holds for one connection, as compact JSON.
+type item struct {
+	RefreshToken string `json:"refresh_token"`
+	AccessToken  string `json:"access_token,omitempty"`
+	IssuedAt     int64  `json:"issued_at,omitempty"` // Unix milliseconds
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+func (it *item) issuedAt() time.Time {
+	if it.IssuedAt == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(it.IssuedAt)
+}
+
+// errNotFound says the keychain has no item for a connection.
+var errNotFound = keyring.ErrNotFound
+
+func (s *secrets) get(ctx context.Context, user string) (*item, error) {
+	var raw string
+	err := s.call(ctx, "read", func() (err error) { raw, err = s.keyring.Get(s.service, user); return err })
+	if err != nil {
+		return nil, err
+	}
+	var it item
+	if err := json.Unmarshal([]byte(raw), &it); err != nil || it.RefreshToken == "" {
+		// Never quote raw: it is a secret.
+		return nil, &oauth.Diagnosis{
+			Code:   KeychainFailed,
+			Title:  "Unreadable keychain item",
+			Advice: fmt.Sprintf("The keychain item %q of service %q is not a MeshMesh item. Reconnect the org (meshmesh reconnect) to replace it.", user, s.service),
+			Err:    errors.New("keychain item is not valid JSON with a refresh token"),
+		}
+	}
+	return &it, nil
+}
+
+func (s *secrets) set(ctx context.Context, user string, it *item) error {
+	b, err := json.Marshal(it)
+	if err != nil {
+		return err
+	}
+	if len(b) > MaxItemSize {
+		return &oauth.Diagnosis{
+			Code:   ItemTooLarge,
+			Title:  "Keychain item too large",
+			Advice: fmt.Sprintf("The tokens of this connection take %d bytes, more than the %d a keychain item may hold on every system MeshMesh supports. This should not happen with Salesforce tokens: please report it.", len(b), MaxItemSize),
+		}
+	}
+	return s.call(ctx, "write", func() error { return s.keyring.Set(s.service, user, string(b)) })
+}
+
+func (s *secrets) delete(ctx context.Context, user string) error {
+	return s.call(ctx, "delete", func() error { return s.keyring.Delete(s.service, user) })
+}
+
+// call runs one keychain call with the timeout. A call that times out
+// keeps running in its goroutine (go-keyring cannot be cancelled) but the
+// caller gets its answer at once.
+func (s *secrets) call(ctx context.Context, what string, f func() error) error {
+	timeout := s.timeout
+	if timeout <= 0 {
+		timeout = KeyringTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		if err == nil || errors.Is(err, errNotFound) {
+			return err
+		}
+		return keyringDiagnosis(what, err)
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &oauth.Diagnosis{
+				Code:   KeychainTimeout,
+				Title:  "The keychain did not answer",
+				Advice: fmt.Sprintf("The keychain did not answer within %s. It may be waiting for you to unlock it: look for a password prompt, unlock your keyring, and try again.", timeout),
+				Err:    fmt.Errorf("keychain %s: %w", what, ctx.Err()),
+			}
+		}
+		return ctx.Err()
+	}
+}
+
+// keyringDiagnosis explains a keychain error by the words its platform
+// uses.
+func keyringDiagnosis(what string, err error) *oauth.Diagnosis {
+	msg := err.Error()
+	d := &oauth.Diagnosis{Err: fmt.Errorf("keychain %s: %w", what, err)}
+	switch {
+	case errors.Is(err, keyring.ErrSetDataTooBig):
+		d.Code, d.Title = ItemTooLarge, "Keychain item too large"
+		d.Advice = "The keychain refused the item as too large. This should not happen with Salesforce tokens: please report it."
+	case strings.Contains(msg, "org.freedesktop.secrets was not provided"),
+		strings.Contains(msg, "org.freedesktop.secrets") && strings.Contains(msg, "ServiceUnknown"):
+		d.Code, d.Title = KeychainUnavailable, "No keychain (Secret Service) is running"
+		d.Advice = "MeshMesh keeps tokens only in the keychain, and no Secret Service answers on your session bus. Start your desktop's keyring (gnome-keyring-daemon, KeePassXC with Secret Service integration, or KWallet's Secret Service) and try again."
+	case strings.Contains(msg, "failed to unlock"), strings.Contains(msg, "is locked"), strings.Contains(msg, "dismissed"):
+		d.Code, d.Title = KeychainLocked, "Your keyring is locked"
+		d.Advice = "Unlock your login keyring (for example in Passwords and Keys, or by logging in to the desktop again) and try again."
+	case strings.Contains(msg, "dbus-launch"), strings.Contains(msg, "dial unix"), strings.Contains(msg, "DBUS_SESSION_BUS_ADDRESS"),
+		strings.Contains(msg, "connection refused"):
+		d.Code, d.Title = KeychainUnavailable, "No D-Bus session bus"
+		d.Advice = "The keychain is reached over the desktop's D-Bus session bus, and there is none (DBUS_SESSION_BUS_ADDRESS is unset or stale). Run MeshMesh inside your desktop session, or start one (for example with dbus-run-session) with a keyring unlocked."
+	default:
+		d.Code, d.Title = KeychainFailed, "The keychain failed"
+		d.Advice = fmt.Sprintf("The %s keychain could not %s the connection's item: %v. Check that your keychain works, then try again.", platformKeychain(), what, err)
+	}
+	return d
+}
+
+func platformKeychain() string {
+	switch runtime.GOOS {
+	case "darwin":
+		return "macOS"
+	case "windows":
+		return "Windows Credential Manager"
+	}
+	return "Secret Service"
+}

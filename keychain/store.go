@@ -1,0 +1,398 @@
+package keychain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/meshmesh/meshmesh/oauth"
+)
+
+// DefaultTokenMaxAge is how long a cached access token is handed out
+// before a refresh (MESHMESH_TOKEN_MAX_AGE).
+const DefaultTokenMaxAge = 10 * time.Minute
+
+// Options configure a Store. [OptionsFromEnv] reads them from the
+// MESHMESH_* variables documented in the README.
+type Options struct {
+	// Dir holds the index (MESHMESH_HOME). Empty means [DefaultDir].
+	Dir string
+
+	// Service is the keychain service of the items (MESHMESH_KEYCHAIN_SERVICE).
+	// Empty means DefaultService.
+	Service string
+
+	// Keyring is the keychain. Nil means the operating system's.
+	Keyring Keyring
+
+	// KeyringTimeout bounds each keychain call. Zero means KeyringTimeout.
+	KeyringTimeout time.Duration
+
+	// TokenMaxAge is how long a cached access token is used before a
+	// refresh; zero refreshes on every call.
+	TokenMaxAge time.Duration
+
+	// Engine refreshes and revokes tokens. Nil means a zero Engine.
+	Engine *oauth.Engine
+
+	// Log receives what the store does, never a token or secret. Nil
+	// discards it.
+	Log *slog.Logger
+}
+
+// DefaultDir is the index folder when MESHMESH_HOME is not set: meshmesh
+// under the user's configuration folder.
+func DefaultDir() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no configuration folder (%w): set MESHMESH_HOME", err)
+	}
+	return filepath.Join(dir, "meshmesh"), nil
+}
+
+// OptionsFromEnv reads MESHMESH_HOME, MESHMESH_KEYCHAIN_SERVICE and
+// MESHMESH_TOKEN_MAX_AGE through getenv. A malformed value is an error
+// naming the variable.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	o := Options{Dir: getenv("MESHMESH_HOME"), Service: getenv("MESHMESH_KEYCHAIN_SERVICE"), TokenMaxAge: DefaultTokenMaxAge}
+	if o.Dir == "" {
+		dir, err := DefaultDir()
+		if err != nil {
+			return o, err
+		}
+		o.Dir = dir
+	}
+	if !filepath.IsAbs(o.Dir) {
+		abs, err := filepath.Abs(o.Dir)
+		if err != nil {
+			return o, fmt.Errorf("MESHMESH_HOME=%q: %w", o.Dir, err)
+		}
+		o.Dir = abs
+	}
+	if raw := strings.TrimSpace(getenv("MESHMESH_TOKEN_MAX_AGE")); raw != "" {
+		d, err := time.ParseDuration(raw)
+		if raw == "0" {
+			d, err = 0, nil
+		}
+		if err != nil || d < 0 {
+			return o, fmt.Errorf("MESHMESH_TOKEN_MAX_AGE=%q is not a duration such as 10m, 90s or 0 (always refresh)", raw)
+		}
+		o.TokenMaxAge = d
+	}
+	return o, nil
+}
+
+// Store keeps connections: their tokens in the keychain, the rest in the
+// index. It is safe for concurrent use by goroutines and by processes (the
+// tray and scripts share it through file locks).
+type Store struct {
+	index   index
+	secrets secrets
+	engine  *oauth.Engine
+	maxAge  time.Duration
+	log     *slog.Logger
+}
+
+// Open returns the store described by opts. It touches nothing until used.
+func Open(opts Options) (*Store, error) {
+	if opts.Dir == "" {
+		dir, err := DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		opts.Dir = dir
+	}
+	if opts.Service == "" {
+		opts.Service = DefaultService
+	}
+	if opts.Keyring == nil {
+		opts.Keyring = OSKeyring{}
+	}
+	if opts.Engine == nil {
+		opts.Engine = &oauth.Engine{Settings: oauth.DefaultSettings()}
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Store{
+		index:   index{dir: opts.Dir},
+		secrets: secrets{keyring: opts.Keyring, service: opts.Service, timeout: opts.KeyringTimeout},
+		engine:  opts.Engine,
+		maxAge:  opts.TokenMaxAge,
+		log:     opts.Log,
+	}, nil
+}
+
+// Dir returns the index folder.
+func (s *Store) Dir() string { return s.index.dir }
+
+// IndexPath returns the index file.
+func (s *Store) IndexPath() string { return s.index.path() }
+
+// List returns the connections, from the index alone: no keychain, no
+// network.
+func (s *Store) List(ctx context.Context) ([]Connection, error) {
+	return s.index.read(ctx)
+}
+
+// Find returns the connection ref names: an alias, a username, an org id
+// or a user id.
+func (s *Store) Find(ctx context.Context, ref string) (Connection, error) {
+	conns, err := s.index.read(ctx)
+	if err != nil {
+		return Connection{}, err
+	}
+	return find(conns, ref)
+}
+
+func find(conns []Connection, ref string) (Connection, error) {
+	ref = strings.TrimSpace(ref)
+	// An exact alias or username wins over an id.
+	for _, c := range conns {
+		if strings.EqualFold(ref, c.Alias) || strings.EqualFold(ref, c.Username) {
+			return c, nil
+		}
+	}
+	var found []Connection
+	for _, c := range conns {
+		if c.matches(ref) {
+			found = append(found, c)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return Connection{}, &oauth.Diagnosis{
+			Code:   OrgNotFound,
+			Title:  fmt.Sprintf("No connection %q", ref),
+			Advice: "Name a connection by its alias, username or org id; meshmesh list shows them. To add one, run meshmesh connect.",
+		}
+	}
+	names := make([]string, len(found))
+	for i, c := range found {
+		names[i] = c.Name() + " (" + c.Username + ")"
+	}
+	return Connection{}, &oauth.Diagnosis{
+		Code:   OrgAmbiguous,
+		Title:  fmt.Sprintf("%q names %d connections", ref, len(found)),
+		Advice: "Several users of this org are connected: " + strings.Join(names, ", ") + ". Name one by its alias or username.",
+	}
+}
+
+// account is the keychain account of a connection: its username, which
+// Salesforce keeps unique across all orgs, lower-cased as Salesforce
+// compares it.
+func account(username string) string { return strings.ToLower(username) }
+
+// AddOptions say how to store a new grant.
+type AddOptions struct {
+	// Alias names the connection; empty keeps the existing alias of the
+	// same user, or makes one from the org name.
+	Alias string
+	// ClientSecret is the custom app's consumer secret, kept in the
+	// keychain for refreshes. Empty when the app needs none.
+	ClientSecret string
+	// Scopes are the scopes the login asked for, kept to reconnect alike.
+	Scopes []string
+	// Expect, when set, is the username the login must be for (a
+	// reconnect): another user is refused with WrongUser.
+	Expect string
+}
+
+// Add stores a grant as a connection: the tokens in the keychain first,
+// then the index entry. The same user connected again replaces the old
+// connection. On an error nothing is half-saved, and the caller should
+// revoke the grant it could not keep.
+func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Connection, error) {
+	org := g.Org
+	if opts.Expect != "" && !strings.EqualFold(opts.Expect, org.Username) {
+		return Connection{}, &oauth.Diagnosis{
+			Code:   WrongUser,
+			Title:  fmt.Sprintf("Signed in as %s, not %s", org.Username, opts.Expect),
+			Advice: fmt.Sprintf("The browser signed in as %s, but this connection is for %s. Log out of Salesforce in your browser (or use a private window) and reconnect; to add %s as its own connection, use meshmesh connect.", org.Username, opts.Expect, org.Username),
+		}
+	}
+	if opts.Alias != "" {
+		if err := ValidateAlias(opts.Alias); err != nil {
+			return Connection{}, err
+		}
+	}
+	if g.Token == nil || g.Token.RefreshToken == "" {
+		return Connection{}, errors.New("keychain: the grant has no refresh token")
+	}
+	conn := Connection{
+		Username:    org.Username,
+		OrgID:       org.OrgID,
+		UserID:      org.UserID,
+		OrgName:     org.OrgName,
+		InstanceURL: org.InstanceURL,
+		LoginURL:    org.LoginURL,
+		Environment: org.Environment,
+		Method:      org.Method,
+		ClientID:    org.ClientID,
+		Scopes:      opts.Scopes,
+		Status:      Connected,
+		IsSandbox:   org.IsSandbox,
+		ConnectedAt: g.IssuedAt.UTC().Truncate(time.Second),
+	}
+	if conn.ConnectedAt.IsZero() {
+		conn.ConnectedAt = time.Now().UTC().Truncate(time.Second)
+	}
+	it := &item{
+		RefreshToken: g.Token.RefreshToken,
+		AccessToken:  g.Token.AccessToken,
+		IssuedAt:     g.IssuedAt.UnixMilli(),
+		ClientSecret: opts.ClientSecret,
+	}
+	err := s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
+		i := slices.IndexFunc(conns, func(c Connection) bool { return strings.EqualFold(c.Username, conn.Username) })
+		switch {
+		case opts.Alias != "":
+			if other, err := find(conns, opts.Alias); err == nil && !strings.EqualFold(other.Username, conn.Username) {
+				return nil, aliasTaken(opts.Alias, other)
+			}
+			conn.Alias = opts.Alias
+		case i >= 0:
+			conn.Alias = conns[i].Alias
+		default:
+			conn.Alias = uniqueAlias(conns, defaultAlias(org), conn.Username)
+		}
+		// The keychain first: an index entry without its item would be a
+		// connection that cannot work.
+		if err := s.secrets.set(ctx, account(conn.Username), it); err != nil {
+			return nil, err
+		}
+		if i >= 0 {
+			conns[i] = conn
+			return conns, nil
+		}
+		return append(conns, conn), nil
+	})
+	if err != nil {
+		return Connection{}, err
+	}
+	s.log.Info("connection saved", "alias", conn.Alias, "username", conn.Username, "org_id", conn.OrgID, "method", conn.Method, "environment", conn.Environment)
+	return conn, nil
+}
+
+// CheckAlias reports whether alias is valid and free, before a login: an
+// alias that names another connection is refused (reconnect that one
+// instead).
+func (s *Store) CheckAlias(ctx context.Context, alias string) error {
+	if err := ValidateAlias(alias); err != nil {
+		return err
+	}
+	conns, err := s.index.read(ctx)
+	if err != nil {
+		return err
+	}
+	if c, err := find(conns, alias); err == nil {
+		return aliasTaken(alias, c)
+	}
+	return nil
+}
+
+func aliasTaken(alias string, c Connection) error {
+	return &oauth.Diagnosis{
+		Code:   AliasTaken,
+		Title:  fmt.Sprintf("Alias %q is taken", alias),
+		Advice: fmt.Sprintf("%q already names %s (%s). To log that connection in again, run meshmesh reconnect %s; otherwise pick another alias.", alias, c.Username, c.OrgName, c.Name()),
+	}
+}
+
+// Reconnect returns the login request that logs connection ref in again
+// (its method, environment, app and scopes, with its username as login
+// hint) and the connection. Store the grant with Add and
+// AddOptions{Expect: conn.Username}, passing ClientSecret on.
+func (s *Store) Reconnect(ctx context.Context, ref string) (Connection, oauth.LoginRequest, error) {
+	conn, err := s.Find(ctx, ref)
+	if err != nil {
+		return Connection{}, oauth.LoginRequest{}, err
+	}
+	req := oauth.LoginRequest{
+		Method:    conn.Method,
+		Target:    conn.Target(s.engine.Settings),
+		App:       oauth.App{ClientID: conn.ClientID, Scopes: conn.Scopes},
+		LoginHint: conn.Username,
+	}
+	if conn.Method == oauth.CustomApp {
+		// The secret is needed again; a missing item is no obstacle to
+		// logging in afresh if the app needs no secret.
+		it, err := s.secrets.get(ctx, account(conn.Username))
+		switch {
+		case err == nil:
+			req.App.ClientSecret = it.ClientSecret
+		case !errors.Is(err, errNotFound):
+			return conn, req, err
+		}
+	}
+	return conn, req, nil
+}
+
+// Remove revokes the connection's refresh token at Salesforce (which also
+// ends its access tokens), then forgets the connection: keychain item and
+// index entry. When Salesforce cannot be reached it still forgets it, and
+// RevokeErr says why the token could not be revoked.
+func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
+	conn, err := s.Find(ctx, ref)
+	if err != nil {
+		return Removed{}, err
+	}
+	r := Removed{Connection: conn}
+	it, err := s.secrets.get(ctx, account(conn.Username))
+	switch {
+	case err == nil:
+		if r.RevokeErr = s.engine.Revoke(ctx, conn.LoginURL, it.RefreshToken); r.RevokeErr == nil {
+			r.Revoked = true
+		}
+	case errors.Is(err, errNotFound):
+		r.RevokeErr = errors.New("the keychain held no token for it")
+	default:
+		// Without the keychain the item would be orphaned: keep both.
+		return r, err
+	}
+	if err := s.secrets.delete(ctx, account(conn.Username)); err != nil && !errors.Is(err, errNotFound) {
+		return r, err
+	}
+	err = s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
+		return slices.DeleteFunc(conns, func(c Connection) bool { return strings.EqualFold(c.Username, conn.Username) }), nil
+	})
+	if err != nil {
+		return r, err
+	}
+	s.log.Info("connection removed", "alias", conn.Alias, "username", conn.Username, "revoked", r.Revoked)
+	return r, nil
+}
+
+// Removed is what Remove did.
+type Removed struct {
+	Connection Connection
+	Revoked    bool  // Salesforce revoked the refresh token
+	RevokeErr  error // why it did not, when it did not
+}
+
+// setStatus records what a check learned of a connection.
+func (s *Store) setStatus(ctx context.Context, username string, status Status, instanceURL string) {
+	err := s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
+		for i := range conns {
+			if strings.EqualFold(conns[i].Username, username) {
+				conns[i].Status = status
+				if instanceURL != "" {
+					conns[i].InstanceURL = instanceURL
+				}
+			}
+		}
+		return conns, nil
+	})
+	if err != nil {
+		s.log.Warn("status not saved", "username", username, "status", status, "err", err)
+	}
+}

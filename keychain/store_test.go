@@ -1,0 +1,653 @@
+package keychain_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meshmesh/meshmesh/keychain"
+	"github.com/meshmesh/meshmesh/oauth"
+	"github.com/meshmesh/meshmesh/oauth/sftest"
+	"github.com/zalando/go-keyring"
+	"golang.org/x/oauth2"
+)
+
+// memKeyring is an in-memory keychain for unit tests (go-keyring's own
+// mock has no mutex). The real Secret Service is tested in
+// secretservice_test.go and through the command line.
+type memKeyring struct {
+	mu    sync.Mutex
+	items map[string]string
+	block chan struct{} // when set, every call waits for it
+	err   error         // when set, every call fails with it
+}
+
+func newMemKeyring() *memKeyring { return &memKeyring{items: map[string]string{}} }
+
+func (k *memKeyring) wait() error {
+	if k.block != nil {
+		<-k.block
+	}
+	return k.err
+}
+
+func (k *memKeyring) Get(service, user string) (string, error) {
+	if err := k.wait(); err != nil {
+		return "", err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.items[service+"\x00"+user]
+	if !ok {
+		return "", keyring.ErrNotFound
+	}
+	return v, nil
+}
+
+func (k *memKeyring) Set(service, user, secret string) error {
+	if err := k.wait(); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.items[service+"\x00"+user] = secret
+	return nil
+}
+
+func (k *memKeyring) Delete(service, user string) error {
+	if err := k.wait(); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.items[service+"\x00"+user]; !ok {
+		return keyring.ErrNotFound
+	}
+	delete(k.items, service+"\x00"+user)
+	return nil
+}
+
+// fixture is a fake Salesforce with a production and a sandbox org, an
+// engine pointed at it and a store in a temporary folder.
+type fixture struct {
+	t      *testing.T
+	sf     *sftest.Server
+	prod   *sftest.Org
+	uat    *sftest.Org
+	admin  *sftest.User
+	dev    *sftest.User
+	tester *sftest.User
+	app    *sftest.App // custom connected app, installed in both orgs
+	engine *oauth.Engine
+	kr     keychain.Keyring
+	opts   keychain.Options
+	store  *keychain.Store
+}
+
+func newFixture(t *testing.T, kr keychain.Keyring) *fixture {
+	t.Helper()
+	f := &fixture{t: t, sf: sftest.New(t), kr: kr}
+	f.prod = f.sf.AddOrg(sftest.Org{Name: "Acme Corp"})
+	f.uat = f.sf.AddOrg(sftest.Org{Name: "Acme UAT", Sandbox: true})
+	f.admin = f.sf.AddUser(sftest.User{Org: f.prod, Username: "admin@acme.example", Admin: true})
+	f.dev = f.sf.AddUser(sftest.User{Org: f.prod, Username: "dev@acme.example"})
+	f.tester = f.sf.AddUser(sftest.User{Org: f.uat, Username: "admin@acme.example.uat", Admin: true})
+	port := freePort(t)
+	f.app = f.sf.AddApp(sftest.App{
+		Kind: sftest.ConnectedApp, OwnerOrg: f.prod, RequireSecret: true,
+		CallbackURLs: []string{"http://localhost:" + strconv.Itoa(port) + "/OauthRedirect"},
+		Scopes:       []string{"api", "refresh_token", "offline_access", "web"},
+		InstalledIn:  []*sftest.Org{f.prod, f.uat},
+	})
+	f.engine = &oauth.Engine{
+		Settings:   oauth.Settings{ProductionURL: f.sf.Production.URL, SandboxURL: f.sf.Sandbox.URL, CallbackPort: port},
+		HTTPClient: f.sf.Client(),
+	}
+	f.opts = keychain.Options{
+		Dir:         filepath.Join(t.TempDir(), "meshmesh"),
+		Service:     "meshmesh-test-" + strconv.Itoa(port),
+		Keyring:     kr,
+		TokenMaxAge: keychain.DefaultTokenMaxAge,
+		Engine:      f.engine,
+	}
+	f.store = f.open(f.opts)
+	return f
+}
+
+func (f *fixture) open(opts keychain.Options) *keychain.Store {
+	f.t.Helper()
+	s, err := keychain.Open(opts)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+// grant logs u in with the custom app in env, the scripted browser playing
+// the user.
+func (f *fixture) grant(u *sftest.User, env oauth.Environment) *oauth.Grant {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	flow, err := f.engine.Begin(ctx, oauth.LoginRequest{
+		Method: oauth.CustomApp, Target: oauth.Target{Environment: env},
+		App: oauth.App{ClientID: f.app.ClientID, ClientSecret: f.app.ClientSecret},
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer flow.Close()
+	go (&sftest.Browser{Username: u.Username, Client: f.sf.Client()}).Open(ctx, flow.URL())
+	g, err := flow.Wait(ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return g
+}
+
+// connect logs u in and stores the grant.
+func (f *fixture) connect(u *sftest.User, env oauth.Environment, alias string) keychain.Connection {
+	f.t.Helper()
+	conn, err := f.store.Add(context.Background(), f.grant(u, env), keychain.AddOptions{Alias: alias, ClientSecret: f.app.ClientSecret})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return conn
+}
+
+func (f *fixture) requests(path string) int {
+	n := 0
+	for _, r := range f.sf.Requests() {
+		if r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func wantCode(t *testing.T, err error, code oauth.Code) *oauth.Diagnosis {
+	t.Helper()
+	var d *oauth.Diagnosis
+	if !errors.As(err, &d) {
+		t.Fatalf("error %v (%T) is not a diagnosis; want %s", err, err, code)
+	}
+	if d.Code != code {
+		t.Fatalf("diagnosis %s (%s: %s), want %s", d.Code, d.Title, d.Advice, code)
+	}
+	return d
+}
+
+var ctx = context.Background()
+
+func TestAddListFind(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	prod := f.connect(f.admin, oauth.Production, "")
+	uat := f.connect(f.tester, oauth.Sandbox, "")
+	dev := f.connect(f.dev, oauth.Production, "acme-dev")
+
+	if prod.Alias != "acme-corp" || uat.Alias != "acme-uat" || dev.Alias != "acme-dev" {
+		t.Errorf("aliases %q %q %q, want acme-corp, acme-uat, acme-dev", prod.Alias, uat.Alias, dev.Alias)
+	}
+	if prod.Status != keychain.Connected || prod.Environment != oauth.Production || prod.Method != oauth.CustomApp ||
+		prod.OrgID != f.prod.ID || prod.InstanceURL != f.prod.Host.URL || prod.LoginURL != f.sf.Production.URL || prod.IsSandbox {
+		t.Errorf("production connection %+v", prod)
+	}
+	if !uat.IsSandbox || uat.LoginURL != f.sf.Sandbox.URL {
+		t.Errorf("sandbox connection %+v", uat)
+	}
+
+	conns, err := f.store.List(ctx)
+	if err != nil || len(conns) != 3 {
+		t.Fatalf("List = %d connections, %v; want 3", len(conns), err)
+	}
+	for _, ref := range []string{"acme-corp", "ACME-CORP", "admin@acme.example", "Admin@Acme.Example", f.admin.ID, f.admin.ID[:15]} {
+		if c, err := f.store.Find(ctx, ref); err != nil || c.Username != "admin@acme.example" {
+			t.Errorf("Find(%q) = %s, %v; want admin@acme.example", ref, c.Username, err)
+		}
+	}
+	if c, err := f.store.Find(ctx, f.uat.ID); err != nil || c.Username != f.tester.Username {
+		t.Errorf("Find(sandbox org id) = %s, %v", c.Username, err)
+	}
+	_, err = f.store.Find(ctx, f.prod.ID)
+	d := wantCode(t, err, keychain.OrgAmbiguous)
+	if !strings.Contains(d.Advice, "acme-corp (admin@acme.example)") || !strings.Contains(d.Advice, "acme-dev (dev@acme.example)") {
+		t.Errorf("ambiguous advice %q does not name both connections", d.Advice)
+	}
+	_, err = f.store.Find(ctx, "nope")
+	wantCode(t, err, keychain.OrgNotFound)
+
+	// The same user again replaces the connection and keeps its alias.
+	again := f.connect(f.admin, oauth.Production, "")
+	if again.Alias != "acme-corp" {
+		t.Errorf("reconnected alias %q, want acme-corp", again.Alias)
+	}
+	if conns, _ := f.store.List(ctx); len(conns) != 3 {
+		t.Errorf("after connecting the same user again: %d connections, want 3", len(conns))
+	}
+	// An alias of another connection is refused, before and after a login.
+	wantCode(t, f.store.CheckAlias(ctx, "acme-dev"), keychain.AliasTaken)
+	_, err = f.store.Add(ctx, f.grant(f.admin, oauth.Production), keychain.AddOptions{Alias: "acme-dev"})
+	wantCode(t, err, keychain.AliasTaken)
+}
+
+func TestIndexFile(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	f.connect(f.admin, oauth.Production, "")
+	st, err := os.Stat(f.opts.Dir)
+	if err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("folder mode %v, %v; want 0700", st.Mode().Perm(), err)
+	}
+	st, err = os.Stat(f.store.IndexPath())
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("index mode %v, %v; want 0600", st.Mode().Perm(), err)
+	}
+	b, _ := os.ReadFile(f.store.IndexPath())
+	for _, want := range []string{`"version": 1`, `"alias": "acme-corp"`, `"username": "admin@acme.example"`, `"org_id": "` + f.prod.ID, `"status": "connected"`, `"connected_at": "`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("index lacks %s:\n%s", want, b)
+		}
+	}
+	// No temporary files are left behind.
+	entries, _ := os.ReadDir(f.opts.Dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestCorruptIndex(t *testing.T) {
+	for _, tt := range []struct{ name, content string }{
+		{"truncated", `{"version":1,"connections":[{"alias":"acme"`},
+		{"not JSON", "hello"},
+		{"no version", `{"connections":[]}`},
+		{"two objects", `{"version":1,"connections":[]}{}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, newMemKeyring())
+			if err := os.MkdirAll(f.opts.Dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(f.store.IndexPath(), []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f.store.List(ctx)
+			d := wantCode(t, err, keychain.IndexCorrupt)
+			if !strings.Contains(d.Advice, f.store.IndexPath()) || !strings.Contains(d.Advice, ".corrupt-") {
+				t.Errorf("advice %q names neither the index nor where it was kept", d.Advice)
+			}
+			kept, _ := filepath.Glob(f.store.IndexPath() + ".corrupt-*")
+			if len(kept) != 1 {
+				t.Fatalf("kept aside: %v, want one file", kept)
+			}
+			if b, _ := os.ReadFile(kept[0]); string(b) != tt.content {
+				t.Errorf("kept file holds %q, want the corrupt content", b)
+			}
+			// A new index begins; the corrupt one is never overwritten.
+			f.connect(f.admin, oauth.Production, "")
+			if conns, err := f.store.List(ctx); err != nil || len(conns) != 1 {
+				t.Errorf("after a new connect: %d connections, %v", len(conns), err)
+			}
+			if b, _ := os.ReadFile(kept[0]); string(b) != tt.content {
+				t.Errorf("kept file changed to %q", b)
+			}
+		})
+	}
+}
+
+func TestNewerIndexIsNotTouched(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	os.MkdirAll(f.opts.Dir, 0o700)
+	os.WriteFile(f.store.IndexPath(), []byte(`{"version":2,"connections":[]}`), 0o600)
+	_, err := f.store.List(ctx)
+	d := wantCode(t, err, keychain.IndexFailed)
+	if !strings.Contains(d.Advice, "Update MeshMesh") {
+		t.Errorf("advice %q", d.Advice)
+	}
+	if b, _ := os.ReadFile(f.store.IndexPath()); string(b) != `{"version":2,"connections":[]}` {
+		t.Errorf("newer index changed: %s", b)
+	}
+}
+
+func TestToken(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	conn := f.connect(f.admin, oauth.Production, "")
+	f.sf.ResetRequests()
+
+	// Young enough: the cached token, no network.
+	tok, err := f.store.Token(ctx, "acme-corp", false)
+	if err != nil || tok.Refreshed || !strings.HasPrefix(tok.AccessToken, f.prod.ID[:15]+"!") || tok.InstanceURL != conn.InstanceURL || tok.OrgID != f.prod.ID {
+		t.Fatalf("cached Token = %+v, %v", tok, err)
+	}
+	if n := len(f.sf.Requests()); n != 0 {
+		t.Errorf("a cached token made %d requests", n)
+	}
+
+	// --refresh: a new token, saved for the next caller.
+	fresh, err := f.store.Token(ctx, "acme-corp", true)
+	if err != nil || !fresh.Refreshed || fresh.AccessToken == tok.AccessToken {
+		t.Fatalf("forced Token = %+v, %v", fresh, err)
+	}
+	if n := f.requests("/services/oauth2/token"); n != 1 {
+		t.Errorf("%d token requests, want 1", n)
+	}
+	again, _ := f.store.Token(ctx, "acme-corp", false)
+	if again.AccessToken != fresh.AccessToken || again.Refreshed {
+		t.Errorf("after a refresh the cached token is %+v, want the new one", again)
+	}
+
+	// TokenMaxAge 0: always refresh.
+	always := f.open(func(o keychain.Options) keychain.Options { o.TokenMaxAge = 0; return o }(f.opts))
+	for range 2 {
+		if tok, err := always.Token(ctx, "acme-corp", false); err != nil || !tok.Refreshed {
+			t.Errorf("max age 0: Token = %+v, %v; want a refresh", tok, err)
+		}
+	}
+}
+
+func TestTokenRotation(t *testing.T) {
+	kr := newMemKeyring()
+	f := newFixture(t, kr)
+	f.app.RotateRefreshTokens = true
+	f.connect(f.admin, oauth.Production, "")
+	before := kr.items[f.opts.Service+"\x00admin@acme.example"]
+
+	tok, err := f.store.Token(ctx, "acme-corp", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := kr.items[f.opts.Service+"\x00admin@acme.example"]
+	if before == after || !strings.Contains(after, tok.AccessToken) {
+		t.Fatal("the rotated refresh token was not saved with the new access token")
+	}
+	// The saved (rotated) token works; the old one died with the rotation.
+	for range 2 {
+		if _, err := f.store.Token(ctx, "acme-corp", true); err != nil {
+			t.Fatalf("refresh with the rotated token: %v", err)
+		}
+	}
+}
+
+// Two processes (here: two stores) refreshing one connection with
+// rotation at once must not kill its refresh token.
+func TestConcurrentRefreshWithRotation(t *testing.T) {
+	kr := newMemKeyring()
+	f := newFixture(t, kr)
+	f.app.RotateRefreshTokens = true
+	f.connect(f.admin, oauth.Production, "")
+	other := f.open(f.opts)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		s := f.store
+		if i%2 == 1 {
+			s = other
+		}
+		wg.Go(func() {
+			_, err := s.Token(ctx, "acme-corp", true)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent refresh: %v", err)
+		}
+	}
+	if c, _ := f.store.Find(ctx, "acme-corp"); c.Status != keychain.Connected {
+		t.Errorf("status %s after concurrent refreshes, want connected", c.Status)
+	}
+}
+
+func TestDeadRefreshToken(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	f.connect(f.admin, oauth.Production, "")
+	f.sf.RevokeRefreshTokens(f.admin)
+
+	_, err := f.store.Token(ctx, "acme-corp", true)
+	d := wantCode(t, err, oauth.RefreshTokenExpired)
+	if d.SalesforceError != "invalid_grant" || d.SalesforceDescription != "expired access/refresh token" {
+		t.Errorf("Salesforce's words %q / %q", d.SalesforceError, d.SalesforceDescription)
+	}
+	if c, _ := f.store.Find(ctx, "acme-corp"); c.Status != keychain.NeedsReconnect {
+		t.Errorf("status %s, want needs_reconnect", c.Status)
+	}
+	// A new login mends it.
+	if c := f.connect(f.admin, oauth.Production, ""); c.Status != keychain.Connected {
+		t.Errorf("status after a new login %s", c.Status)
+	}
+}
+
+func TestUnreachableMarksUnknown(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	f.connect(f.admin, oauth.Production, "")
+	f.sf.Close()
+	_, err := f.store.Token(ctx, "acme-corp", true)
+	wantCode(t, err, oauth.ConnectionTimeout)
+	if c, _ := f.store.Find(ctx, "acme-corp"); c.Status != keychain.Unknown {
+		t.Errorf("status %s, want unknown", c.Status)
+	}
+}
+
+func TestUseRetriesOnInvalidSession(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	f.connect(f.admin, oauth.Production, "")
+	f.sf.ExpireAccessTokens() // the cached token is young but dead
+	f.sf.ResetRequests()
+
+	var got []string
+	err := f.store.Use(ctx, "acme-corp", func(ctx context.Context, tok *keychain.Token) error {
+		got = append(got, tok.AccessToken)
+		_, err := f.engine.FrontdoorURL(ctx, tok.InstanceURL, tok.AccessToken, "")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Use: %v", err)
+	}
+	if len(got) != 2 || got[0] == got[1] {
+		t.Errorf("Use called f with %d tokens, want the cached one then a fresh one", len(got))
+	}
+	if n := f.requests("/services/oauth2/token"); n != 1 {
+		t.Errorf("%d refreshes, want exactly 1", n)
+	}
+
+	// A second failure is not retried again.
+	calls := 0
+	err = f.store.Use(ctx, "acme-corp", func(context.Context, *keychain.Token) error {
+		calls++
+		return &oauth.SalesforceError{Status: 401, Code: "INVALID_SESSION_ID", Description: "Session expired or invalid"}
+	})
+	if calls != 2 || !errors.Is(err, oauth.ErrInvalidSession) {
+		t.Errorf("Use with a dead session: %d calls, %v; want 2 calls and the error", calls, err)
+	}
+}
+
+func TestRemove(t *testing.T) {
+	kr := newMemKeyring()
+	f := newFixture(t, kr)
+	f.connect(f.admin, oauth.Production, "")
+	f.connect(f.dev, oauth.Production, "")
+	tok, _ := f.store.Token(ctx, "admin@acme.example", false)
+
+	r, err := f.store.Remove(ctx, "acme-corp")
+	if err != nil || !r.Revoked || r.Connection.Username != "admin@acme.example" {
+		t.Fatalf("Remove = %+v, %v", r, err)
+	}
+	if n := f.requests("/services/oauth2/revoke"); n != 1 {
+		t.Errorf("%d revoke requests, want 1", n)
+	}
+	if _, err := kr.Get(f.opts.Service, "admin@acme.example"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("keychain item still there: %v", err)
+	}
+	conns, _ := f.store.List(ctx)
+	if len(conns) != 1 || conns[0].Username != "dev@acme.example" {
+		t.Errorf("left: %+v", conns)
+	}
+	// Revoked at Salesforce: the access token no longer works.
+	if _, err := f.engine.Identify(ctx, tok.InstanceURL, tok.AccessToken); !errors.Is(err, oauth.ErrInvalidSession) {
+		t.Errorf("access token after remove: %v, want invalid session", err)
+	}
+
+	// Salesforce out of reach: forgotten all the same, and said so.
+	f.sf.Close()
+	r, err = f.store.Remove(ctx, "dev@acme.example")
+	if err != nil || r.Revoked || r.RevokeErr == nil {
+		t.Fatalf("Remove offline = %+v, %v; want removed, not revoked", r, err)
+	}
+	if conns, _ := f.store.List(ctx); len(conns) != 0 {
+		t.Errorf("left: %+v", conns)
+	}
+}
+
+func TestMissingKeychainItem(t *testing.T) {
+	kr := newMemKeyring()
+	f := newFixture(t, kr)
+	f.connect(f.admin, oauth.Production, "")
+	kr.Delete(f.opts.Service, "admin@acme.example")
+	_, err := f.store.Token(ctx, "acme-corp", false)
+	d := wantCode(t, err, keychain.ItemMissing)
+	if !strings.Contains(d.Advice, "meshmesh reconnect acme-corp") {
+		t.Errorf("advice %q", d.Advice)
+	}
+	if c, _ := f.store.Find(ctx, "acme-corp"); c.Status != keychain.NeedsReconnect {
+		t.Errorf("status %s, want needs_reconnect", c.Status)
+	}
+	// Remove still forgets it.
+	if r, err := f.store.Remove(ctx, "acme-corp"); err != nil || r.Revoked {
+		t.Errorf("Remove = %+v, %v", r, err)
+	}
+}
+
+func TestKeyringTimeout(t *testing.T) {
+	kr := newMemKeyring()
+	f := newFixture(t, kr)
+	f.connect(f.admin, oauth.Production, "")
+	kr.block = make(chan struct{})
+	defer close(kr.block)
+	s := f.open(func(o keychain.Options) keychain.Options { o.KeyringTimeout = 100 * time.Millisecond; return o }(f.opts))
+	start := time.Now()
+	_, err := s.Token(ctx, "acme-corp", false)
+	d := wantCode(t, err, keychain.KeychainTimeout)
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("took %s with a 100ms keyring timeout", el)
+	}
+	if !strings.Contains(d.Advice, "unlock") {
+		t.Errorf("advice %q does not mention unlocking", d.Advice)
+	}
+}
+
+// The keychain's own words, as go-keyring reports them on each failure
+// (checked against gnome-keyring 42 and godbus 5.2).
+func TestKeyringErrors(t *testing.T) {
+	for _, tt := range []struct {
+		err  string
+		code oauth.Code
+	}{
+		{"The name org.freedesktop.secrets was not provided by any .service files", keychain.KeychainUnavailable},
+		{"failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'", keychain.KeychainLocked},
+		{"failed to unlock correct collection '/org/freedesktop/secrets/collection/login'", keychain.KeychainLocked},
+		{`exec: "dbus-launch": executable file not found in $PATH`, keychain.KeychainUnavailable},
+		{"dial unix /run/user/0/bus: connect: no such file or directory", keychain.KeychainUnavailable},
+		{"data passed to Set was too big", keychain.ItemTooLarge},
+		{"something else", keychain.KeychainFailed},
+	} {
+		kr := newMemKeyring()
+		if tt.err == keyring.ErrSetDataTooBig.Error() {
+			kr.err = keyring.ErrSetDataTooBig
+		} else {
+			kr.err = errors.New(tt.err)
+		}
+		s, _ := keychain.Open(keychain.Options{Dir: t.TempDir(), Keyring: kr})
+		_, _, err := s.Reconnect(ctx, "x") // not found: no keychain call
+		wantCode(t, err, keychain.OrgNotFound)
+		_, err = s.Add(ctx, &oauth.Grant{Org: oauth.Org{Username: "u@x.example", OrgName: "X"}, Token: tokenWith("5Aep861")}, keychain.AddOptions{})
+		wantCode(t, err, tt.code)
+		if conns, _ := s.List(ctx); len(conns) != 0 {
+			t.Errorf("%s: a connection was saved without its keychain item", tt.err)
+		}
+	}
+}
+
+func TestItemTooLarge(t *testing.T) {
+	kr := newMemKeyring()
+	s, _ := keychain.Open(keychain.Options{Dir: t.TempDir(), Keyring: kr})
+	_, err := s.Add(ctx, &oauth.Grant{Org: oauth.Org{Username: "u@x.example"}, Token: tokenWith(strings.Repeat("x", keychain.MaxItemSize))}, keychain.AddOptions{})
+	wantCode(t, err, keychain.ItemTooLarge)
+	if len(kr.items) != 0 {
+		t.Error("an oversized item was written")
+	}
+}
+
+func TestReconnectRequest(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	f.connect(f.tester, oauth.Sandbox, "uat")
+	conn, req, err := f.store.Reconnect(ctx, "uat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Method != oauth.CustomApp || req.Target != (oauth.Target{Environment: oauth.Sandbox}) || req.LoginHint != f.tester.Username ||
+		req.App.ClientID != f.app.ClientID || req.App.ClientSecret != f.app.ClientSecret || conn.Alias != "uat" {
+		t.Errorf("reconnect request %+v for %+v", req, conn)
+	}
+	// Signing in as someone else is refused.
+	_, err = f.store.Add(ctx, f.grant(f.admin, oauth.Production), keychain.AddOptions{Expect: f.tester.Username})
+	wantCode(t, err, keychain.WrongUser)
+}
+
+func TestValidateAlias(t *testing.T) {
+	for alias, ok := range map[string]bool{
+		"acme": true, "acme-prod": true, "Acme.UAT_2": true, "9lives": true,
+		"": false, "-x": false, "has space": false, "a@b": false, "00D5g000004abcd": false, "00D5g000004abcdEAA": false,
+		strings.Repeat("a", 64): true, strings.Repeat("a", 65): false,
+	} {
+		if err := keychain.ValidateAlias(alias); (err == nil) != ok {
+			t.Errorf("ValidateAlias(%q) = %v, want ok=%v", alias, err, ok)
+		}
+	}
+}
+
+func TestOptionsFromEnv(t *testing.T) {
+	env := map[string]string{"MESHMESH_HOME": "/tmp/mm", "MESHMESH_TOKEN_MAX_AGE": "90s", "MESHMESH_KEYCHAIN_SERVICE": "svc"}
+	o, err := keychain.OptionsFromEnv(func(k string) string { return env[k] })
+	if err != nil || o.Dir != "/tmp/mm" || o.TokenMaxAge != 90*time.Second || o.Service != "svc" {
+		t.Errorf("OptionsFromEnv = %+v, %v", o, err)
+	}
+	env["MESHMESH_TOKEN_MAX_AGE"] = "0"
+	if o, err := keychain.OptionsFromEnv(func(k string) string { return env[k] }); err != nil || o.TokenMaxAge != 0 {
+		t.Errorf("0: %v, %v", o.TokenMaxAge, err)
+	}
+	for _, bad := range []string{"ten minutes", "-1m", "10"} {
+		env["MESHMESH_TOKEN_MAX_AGE"] = bad
+		if _, err := keychain.OptionsFromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "MESHMESH_TOKEN_MAX_AGE") {
+			t.Errorf("%q: %v, want an error naming the variable", bad, err)
+		}
+	}
+	delete(env, "MESHMESH_TOKEN_MAX_AGE")
+	delete(env, "MESHMESH_HOME")
+	if o, _ := keychain.OptionsFromEnv(func(k string) string { return env[k] }); o.TokenMaxAge != keychain.DefaultTokenMaxAge || !slices.Contains(strings.Split(o.Dir, string(filepath.Separator)), "meshmesh") {
+		t.Errorf("defaults %+v", o)
+	}
+}
+
+func tokenWith(refresh string) *oauth2.Token {
+	return &oauth2.Token{AccessToken: "00Dxx0000000001!AQ", RefreshToken: refresh}
+}

@@ -1,0 +1,154 @@
+package keychain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/meshmesh/meshmesh/oauth"
+)
+
+// Token is a usable access token of a connection, for a script or an
+// API call. AccessToken is a secret: print it only where asked to.
+type Token struct {
+	AccessToken string    `json:"access_token"`
+	InstanceURL string    `json:"instance_url"`
+	Username    string    `json:"username"`
+	OrgID       string    `json:"org_id"`
+	IssuedAt    time.Time `json:"-"`
+	Refreshed   bool      `json:"-"` // this call refreshed it
+}
+
+// Token returns a valid access token of connection ref: the cached one
+// while it is younger than the store's TokenMaxAge (no network), else a
+// fresh one (force refreshes whatever its age). A rotated refresh token is
+// saved before the access token is returned. A dead refresh token marks
+// the connection NeedsReconnect; Salesforce out of reach marks it Unknown.
+func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, error) {
+	conn, err := s.Find(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	acct := account(conn.Username)
+	it, err := s.secrets.get(ctx, acct)
+	if err != nil {
+		return nil, s.missing(ctx, conn, err)
+	}
+	if tok := s.cached(conn, it, force); tok != nil {
+		return tok, nil
+	}
+
+	// One refresh at a time per connection, across processes: with
+	// rotation, a second refresh with the same token would kill it.
+	unlock, err := s.index.lock(ctx, "refresh-"+conn.UserID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	issuedBefore := it.IssuedAt
+	if it, err = s.secrets.get(ctx, acct); err != nil {
+		return nil, s.missing(ctx, conn, err)
+	}
+	if it.IssuedAt != issuedBefore && it.AccessToken != "" {
+		// Another process refreshed it while we waited: that one is new.
+		return &Token{AccessToken: it.AccessToken, InstanceURL: conn.InstanceURL, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: it.issuedAt()}, nil
+	}
+
+	app := oauth.App{ClientID: conn.ClientID, ClientSecret: it.ClientSecret, Scopes: conn.Scopes}
+	r, err := s.engine.Refresh(ctx, conn.LoginURL, app, it.RefreshToken)
+	if err != nil {
+		status := statusAfter(err)
+		s.log.Warn("refresh failed", "alias", conn.Alias, "username", conn.Username, "status", status, "err", err)
+		if status != "" && status != conn.Status {
+			s.setStatus(ctx, conn.Username, status, "")
+		}
+		return nil, err
+	}
+	if r.Token.RefreshToken != "" {
+		it.RefreshToken = r.Token.RefreshToken
+	}
+	it.AccessToken = r.Token.AccessToken
+	it.IssuedAt = r.IssuedAt.UnixMilli()
+	if err := s.secrets.set(ctx, acct, it); err != nil {
+		if r.Rotated {
+			// The old refresh token died with the rotation and the new one
+			// is lost: only a new login helps.
+			s.setStatus(ctx, conn.Username, NeedsReconnect, "")
+			return nil, fmt.Errorf("keychain: Salesforce rotated the refresh token of %s but the new one could not be saved, so the connection must be reconnected: %w", conn.Name(), err)
+		}
+		s.log.Warn("refreshed token not cached", "alias", conn.Alias, "err", err)
+	}
+	if conn.Status != Connected || (r.InstanceURL != "" && r.InstanceURL != conn.InstanceURL) {
+		s.setStatus(ctx, conn.Username, Connected, r.InstanceURL)
+	}
+	instance := conn.InstanceURL
+	if r.InstanceURL != "" {
+		instance = r.InstanceURL
+	}
+	s.log.Info("token refreshed", "alias", conn.Alias, "username", conn.Username, "rotated", r.Rotated)
+	return &Token{AccessToken: it.AccessToken, InstanceURL: instance, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: r.IssuedAt, Refreshed: true}, nil
+}
+
+// cached returns the cached access token when it may still be used.
+func (s *Store) cached(conn Connection, it *item, force bool) *Token {
+	if force || s.maxAge <= 0 || it.AccessToken == "" || time.Since(it.issuedAt()) >= s.maxAge {
+		return nil
+	}
+	return &Token{AccessToken: it.AccessToken, InstanceURL: conn.InstanceURL, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: it.issuedAt()}
+}
+
+// missing explains a keychain read that failed for a connection; a
+// missing item marks it NeedsReconnect.
+func (s *Store) missing(ctx context.Context, conn Connection, err error) error {
+	if !errors.Is(err, errNotFound) {
+		return err
+	}
+	if conn.Status != NeedsReconnect {
+		s.setStatus(ctx, conn.Username, NeedsReconnect, "")
+	}
+	return &oauth.Diagnosis{
+		Code:   ItemMissing,
+		Title:  fmt.Sprintf("No token for %s in the keychain", conn.Name()),
+		Advice: fmt.Sprintf("The keychain has no MeshMesh item for %s (it was deleted, or the keychain was reset). Run meshmesh reconnect %s to sign in again.", conn.Username, conn.Name()),
+		Fixes:  []oauth.Fix{{Kind: oauth.FixReconnect, Label: "Reconnect"}},
+	}
+}
+
+// statusAfter says what a failed refresh means for a connection's
+// status: NeedsReconnect when the refresh token cannot work again without
+// a new login, Unknown when Salesforce could not be asked, "" to leave it.
+func statusAfter(err error) Status {
+	var d *oauth.Diagnosis
+	if !errors.As(err, &d) {
+		return Unknown
+	}
+	switch d.Code {
+	case oauth.RefreshTokenExpired, oauth.AppBlocked, oauth.AppNotApproved, oauth.UserInactive,
+		oauth.OrgInactive, oauth.InvalidClientID, oauth.InvalidClientSecret, oauth.AuthenticationFailed:
+		return NeedsReconnect
+	case oauth.ConnectionTimeout, oauth.SalesforceUnavailable, oauth.RateLimited:
+		return Unknown
+	}
+	return ""
+}
+
+// Use calls f with a valid access token of connection ref. When f's error
+// says the session is invalid (401 INVALID_SESSION_ID, singleaccess's 403:
+// errors.Is(err, oauth.ErrInvalidSession)), it refreshes once and calls f
+// once more.
+func (s *Store) Use(ctx context.Context, ref string, f func(context.Context, *Token) error) error {
+	tok, err := s.Token(ctx, ref, false)
+	if err != nil {
+		return err
+	}
+	err = f(ctx, tok)
+	if !errors.Is(err, oauth.ErrInvalidSession) || tok.Refreshed {
+		return err
+	}
+	s.log.Info("session invalid, refreshing once", "username", tok.Username)
+	if tok, err = s.Token(ctx, ref, true); err != nil {
+		return err
+	}
+	return f(ctx, tok)
+}
