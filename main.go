@@ -1,48 +1,683 @@
 // Command meshmesh connects Salesforce orgs from the menubar / system tray
-// and keeps them connected. See README.md.
+// and keeps them connected; its command line connects, lists and removes
+// orgs and serves tokens to scripts. See README.md.
 package main
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/meshmesh/meshmesh/keychain"
+	"github.com/meshmesh/meshmesh/oauth"
+	"golang.org/x/term"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	status := c.run(ctx, os.Args[1:])
+	stop()
+	os.Exit(status)
+}
+
+// Exit statuses.
+const (
+	exitOK        = 0
+	exitFailed    = 1
+	exitUsage     = 2
+	exitCancelled = 130 // interrupted, as a shell reports Ctrl-C
+)
+
+// cli is one run of the command line: its streams and environment.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+
+	json   bool // --json: stdout is exactly one JSON object
+	log    *slog.Logger
+	engine *oauth.Engine
+	store  *keychain.Store
+}
+
+// command is one subcommand: its flags are defined on fs by setup, and
+// do runs it with the positional arguments.
+type command struct {
+	name, args, summary string
+	nargs               int // positional arguments required
+	setup               func(c *cli, fs *flag.FlagSet) func(ctx context.Context, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"connect", "--method custom|meshmesh|quick --env production|sandbox|custom [flags]", "connect an org through your browser", 0, (*cli).connectCmd},
+		{"list", "[--json]", "list connections (no network, no keychain)", 0, (*cli).listCmd},
+		{"token", "ORG [--refresh] [--json]", "print a valid access token of ORG", 1, (*cli).tokenCmd},
+		{"open", "ORG [--url-only]", "open ORG in the browser, signed in", 1, (*cli).openCmd},
+		{"reconnect", "ORG", "log ORG in again (same method, environment and user)", 1, (*cli).reconnectCmd},
+		{"remove", "ORG", "revoke ORG's token at Salesforce and forget it", 1, (*cli).removeCmd},
+		{"install-url", "--env production|sandbox|custom [--domain URL]", "print the MeshMesh package install URL", 0, (*cli).installURLCmd},
+		{"version", "", "print the version", 0, (*cli).versionCmd},
+	}
 }
 
 // run dispatches the command line and returns the exit status: 0 success,
-// 1 failure, 2 usage error.
-func run(args []string, stdout, stderr io.Writer) int {
+// 1 failure, 2 usage error, 130 cancelled.
+func (c *cli) run(ctx context.Context, args []string) int {
 	if len(args) == 0 {
 		// The tray starts here once it lands; until then, say what there is.
-		usage(stdout)
-		fmt.Fprintln(stdout, "\nThe tray is not built yet: this build has the OAuth engine only.")
-		return 0
+		c.usage(c.stdout)
+		fmt.Fprintln(c.stdout, "\nThe tray is not built yet: use the commands above.")
+		return exitOK
 	}
-	switch args[0] {
-	case "version", "--version":
-		fmt.Fprintln(stdout, "meshmesh", version)
-		return 0
-	case "help", "-h", "--help":
-		usage(stdout)
-		return 0
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		c.usage(c.stdout)
+		return exitOK
+	case "--version", "-version":
+		name = "version"
 	}
-	fmt.Fprintf(stderr, "meshmesh: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return 2
+	for _, cmd := range commands() {
+		if cmd.name == name {
+			return c.runCommand(ctx, cmd, args[1:])
+		}
+	}
+	c.json = hasFlag(args, "json")
+	return c.usageError(fmt.Sprintf("unknown command %q", name), "Run meshmesh help to see the commands.")
 }
 
-func usage(w io.Writer) {
-	fmt.Fprint(w, `MeshMesh connects your Salesforce orgs and keeps them connected.
+func (c *cli) runCommand(ctx context.Context, cmd command, args []string) int {
+	fs := flag.NewFlagSet("meshmesh "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&c.json, "json", false, "print one JSON object on stdout")
+	do := cmd.setup(c, fs)
+	c.json = hasFlag(args, "json") // known even when parsing fails
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		c.commandUsage(c.stdout, cmd, fs)
+		return exitOK
+	}
+	if err != nil {
+		return c.usageError(err.Error(), fmt.Sprintf("Usage: meshmesh %s %s", cmd.name, cmd.args))
+	}
+	if len(pos) != cmd.nargs {
+		what := "no arguments"
+		if cmd.nargs == 1 {
+			what = "one ORG (an alias, a username or an org id)"
+		}
+		return c.usageError(fmt.Sprintf("meshmesh %s takes %s", cmd.name, what), fmt.Sprintf("Usage: meshmesh %s %s", cmd.name, cmd.args))
+	}
+	if err := c.setupEnv(); err != nil {
+		return c.usageError(err.Error(), "Fix the environment variable; the README lists them.")
+	}
+	c.log.Info("command", "name", cmd.name, "version", version)
+	err = do(ctx, pos)
+	var ue usageErr
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		return c.usageError(ue.problem, ue.fix)
+	case ctx.Err() != nil: // interrupted
+		c.log.Info("cancelled", "name", cmd.name)
+		return c.fail(&oauth.Diagnosis{Code: "cancelled", Title: "Cancelled", Advice: "Nothing was saved."}, exitCancelled)
+	}
+	c.log.Warn("command failed", "name", cmd.name, "err", err)
+	return c.fail(err, exitFailed)
+}
 
-Usage:
-  meshmesh            start the tray
-  meshmesh version    print the version
-  meshmesh help       print this help
-`)
+// setupEnv reads the configuration and opens the log, the engine and the
+// store.
+func (c *cli) setupEnv() error {
+	settings, err := oauth.SettingsFromEnv(c.getenv)
+	if err != nil {
+		return err
+	}
+	opts, err := keychain.OptionsFromEnv(c.getenv)
+	if err != nil {
+		return err
+	}
+	c.log = openLog(c.getenv)
+	c.engine = &oauth.Engine{Settings: settings, Log: c.log}
+	opts.Engine, opts.Log = c.engine, c.log
+	c.store, err = keychain.Open(opts)
+	return err
+}
+
+// usageErr is a command's complaint about its arguments: exit status 2.
+type usageErr struct{ problem, fix string }
+
+func (e usageErr) Error() string { return e.problem }
+
+func (c *cli) usageError(problem, fix string) int {
+	if c.json {
+		c.printJSON(map[string]any{"error": errorObject{Code: "usage", Title: problem, Advice: fix}})
+	} else {
+		fmt.Fprintf(c.stderr, "meshmesh: %s\n%s\n", problem, fix)
+	}
+	return exitUsage
+}
+
+// errorObject is the error a --json run prints.
+type errorObject struct {
+	Code                  string      `json:"code"`
+	Title                 string      `json:"title"`
+	Advice                string      `json:"advice"`
+	SalesforceError       string      `json:"salesforce_error"`
+	SalesforceDescription string      `json:"salesforce_description"`
+	Fixes                 []oauth.Fix `json:"fixes,omitempty"`
+}
+
+// fail reports err: as the error object with --json, else as its title
+// then its advice on stderr.
+func (c *cli) fail(err error, status int) int {
+	var d *oauth.Diagnosis
+	if !errors.As(err, &d) {
+		d = &oauth.Diagnosis{Code: "failed", Title: err.Error(), Advice: "See the log for details: " + logPath(c.getenv)}
+	}
+	if c.json {
+		c.printJSON(map[string]any{"error": errorObject{
+			Code: string(d.Code), Title: d.Title, Advice: d.Advice,
+			SalesforceError: d.SalesforceError, SalesforceDescription: d.SalesforceDescription, Fixes: d.Fixes,
+		}})
+		return status
+	}
+	fmt.Fprintf(c.stderr, "meshmesh: %s\n%s\n", d.Title, d.Advice)
+	if d.SalesforceError != "" {
+		fmt.Fprintf(c.stderr, "Salesforce said: %s", d.SalesforceError)
+		if d.SalesforceDescription != "" {
+			fmt.Fprintf(c.stderr, ": %s", d.SalesforceDescription)
+		}
+		fmt.Fprintln(c.stderr)
+	}
+	for _, f := range d.Fixes {
+		if f.URL != "" {
+			fmt.Fprintf(c.stderr, "%s: %s\n", f.Label, f.URL)
+		}
+	}
+	return status
+}
+
+func (c *cli) printJSON(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // our own types always marshal
+	}
+	c.stdout.Write(append(b, '\n'))
+}
+
+// say writes a line for the person at the terminal, on stderr.
+func (c *cli) say(format string, args ...any) {
+	fmt.Fprintf(c.stderr, format+"\n", args...)
+}
+
+// ---- connect and reconnect ----
+
+func (c *cli) connectCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	method := fs.String("method", "", "custom, meshmesh or quick (default: custom with --client-id, else quick)")
+	env := fs.String("env", "", "production, sandbox or custom (default: production; custom with --domain)")
+	domain := fs.String("domain", "", "the org's My Domain URL (implies --env custom)")
+	clientID := fs.String("client-id", "", "the connected app's consumer key (--method custom)")
+	secretStdin := fs.Bool("client-secret-stdin", false, "read the consumer secret from stdin (else MESHMESH_CLIENT_SECRET)")
+	scopes := fs.String("scopes", strings.Join(oauth.DefaultScopes, " "), "OAuth scopes to ask for")
+	alias := fs.String("alias", "", "a name for the connection (default: from the org name)")
+	login := loginFlags(fs)
+	return func(ctx context.Context, _ []string) error {
+		if *method == "" {
+			*method = string(oauth.QuickConnect)
+			if *clientID != "" {
+				*method = string(oauth.CustomApp)
+			}
+		}
+		m, err := oauth.ParseMethod(*method)
+		if err != nil {
+			return usageErr{err.Error(), "Use --method custom, meshmesh or quick."}
+		}
+		target, err := parseTarget(*env, *domain)
+		if err != nil {
+			return err
+		}
+		req := oauth.LoginRequest{Method: m, Target: target, App: oauth.App{ClientID: *clientID, Scopes: strings.Fields(strings.ReplaceAll(*scopes, ",", " "))}}
+		if m == oauth.CustomApp && *clientID == "" {
+			return usageErr{"--method custom needs --client-id", "Give the consumer key of your org's connected app (Setup → App Manager → your app → View → Manage Consumer Details)."}
+		}
+		if m == oauth.CustomApp {
+			if req.App.ClientSecret, err = c.clientSecret(*secretStdin); err != nil {
+				return err
+			}
+		} else if *secretStdin {
+			return usageErr{"--client-secret-stdin is for --method custom", "Drop it: the " + m.String() + " method has no secret of yours."}
+		}
+		if *alias != "" {
+			if err := c.store.CheckAlias(ctx, *alias); err != nil {
+				return err
+			}
+		}
+		if err := login.check(); err != nil {
+			return err
+		}
+		conn, err := c.login(ctx, req, login, keychain.AddOptions{Alias: *alias, ClientSecret: req.App.ClientSecret, Scopes: req.App.Scopes})
+		if err != nil {
+			return err
+		}
+		return c.connected(conn)
+	}
+}
+
+func (c *cli) reconnectCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	login := loginFlags(fs)
+	return func(ctx context.Context, args []string) error {
+		if err := login.check(); err != nil {
+			return err
+		}
+		conn, req, err := c.store.Reconnect(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		conn, err = c.login(ctx, req, login, keychain.AddOptions{Alias: conn.Alias, ClientSecret: req.App.ClientSecret, Scopes: conn.Scopes, Expect: conn.Username})
+		if err != nil {
+			return err
+		}
+		return c.connected(conn)
+	}
+}
+
+// loginOptions are the flags every browser login takes.
+type loginOptions struct {
+	noBrowser *bool
+	timeout   *time.Duration
+}
+
+func loginFlags(fs *flag.FlagSet) loginOptions {
+	return loginOptions{
+		noBrowser: fs.Bool("no-browser", false, "print the URL to open instead of opening the browser"),
+		timeout:   fs.Duration("timeout", oauth.DefaultLoginTimeout, "how long to wait for the browser login"),
+	}
+}
+
+func (o loginOptions) check() error {
+	if *o.timeout <= 0 {
+		return usageErr{fmt.Sprintf("--timeout %s is not a positive duration", *o.timeout), "Use for example --timeout 5m."}
+	}
+	return nil
+}
+
+// login runs a browser login and stores its grant.
+func (c *cli) login(ctx context.Context, req oauth.LoginRequest, o loginOptions, add keychain.AddOptions) (keychain.Connection, error) {
+	if req.Method == oauth.QuickConnect {
+		return keychain.Connection{}, quickConnect()
+	}
+	req.Timeout = *o.timeout
+	for _, w := range req.Target.Warnings() {
+		c.say("Warning: %s", w)
+	}
+	flow, err := c.engine.Begin(ctx, req)
+	if err != nil {
+		return keychain.Connection{}, err
+	}
+	defer flow.Close()
+	loginURL, _ := c.engine.Settings.LoginURL(req.Target)
+	c.say("Sign in to Salesforce (%s, %s) in your browser.", req.Target.Environment, loginURL)
+	if *o.noBrowser {
+		c.say("Open this URL in a browser on this computer:")
+	} else {
+		c.say("If no browser opens, open this URL on this computer:")
+	}
+	c.say("  %s", flow.URL())
+	c.say("Waiting up to %s for the login to finish (press Ctrl-C to cancel)…", shortDuration(flow.Timeout()))
+	if !*o.noBrowser {
+		if err := oauth.OpenURL(ctx, c.engine.Settings.Browser, flow.URL()); err != nil {
+			c.say("The browser did not open (%v): open the URL above by hand.", err)
+		}
+	}
+	grant, err := flow.Wait(ctx)
+	if err != nil {
+		return keychain.Connection{}, err
+	}
+	conn, err := c.store.Add(ctx, grant, add)
+	if err != nil {
+		// Not kept: do not leave a live token behind at Salesforce.
+		rctx, cancel := context.WithTimeout(context.Background(), oauth.RequestTimeout)
+		defer cancel()
+		if rerr := c.engine.Revoke(rctx, grant.Org.LoginURL, grant.Token.RefreshToken); rerr != nil {
+			c.log.Warn("unsaved grant not revoked", "err", rerr)
+		}
+		return keychain.Connection{}, err
+	}
+	return conn, nil
+}
+
+// quickConnect answers a Quick Connect until it lands: without sf, the
+// guide's sf_cli_required diagnosis.
+func quickConnect() error {
+	if _, err := oauth.FindSFCLI(); err != nil {
+		return err
+	}
+	return &oauth.Diagnosis{
+		Code:   oauth.NotConfigured,
+		Title:  "Quick Connect is not in this build yet",
+		Advice: "Connect with your org's own connected app (--method custom --client-id …) for now.",
+		Fixes:  []oauth.Fix{{Kind: oauth.FixUseMethod, Label: "Use a Custom Connected App", Method: oauth.CustomApp}},
+	}
+}
+
+func (c *cli) connected(conn keychain.Connection) error {
+	if c.json {
+		c.printJSON(map[string]any{"org": conn})
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "Connected to %s as %s (alias %s).\n", conn.OrgName, conn.Username, conn.Alias)
+	return nil
+}
+
+// clientSecret reads the consumer secret from stdin (without echo on a
+// terminal) or MESHMESH_CLIENT_SECRET: never from an argument, where other
+// users of the machine could read it.
+func (c *cli) clientSecret(fromStdin bool) (string, error) {
+	if !fromStdin {
+		return c.getenv("MESHMESH_CLIENT_SECRET"), nil
+	}
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(c.stderr, "Consumer secret: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.stderr)
+		if err != nil {
+			return "", fmt.Errorf("reading the consumer secret: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(c.stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading the consumer secret from stdin: %w", err)
+	}
+	secret := strings.TrimSpace(line)
+	if secret == "" {
+		return "", usageErr{"--client-secret-stdin read an empty secret", "Pipe the consumer secret in, e.g. meshmesh connect … --client-secret-stdin < secret.txt, or set MESHMESH_CLIENT_SECRET."}
+	}
+	return secret, nil
+}
+
+// parseTarget reads --env and --domain: a domain implies custom unless an
+// environment is named.
+func parseTarget(env, domain string) (oauth.Target, error) {
+	if env == "" {
+		env = string(oauth.Production)
+		if domain != "" {
+			env = string(oauth.CustomDomain)
+		}
+	}
+	e, err := oauth.ParseEnvironment(env)
+	if err != nil {
+		return oauth.Target{}, usageErr{err.Error(), "Use --env production, sandbox or custom."}
+	}
+	if e == oauth.CustomDomain && domain == "" {
+		return oauth.Target{}, usageErr{"--env custom needs --domain", "Give the org's My Domain, e.g. --domain https://acme.my.salesforce.com."}
+	}
+	if domain != "" {
+		if _, err := oauth.ParseDomain(domain); err != nil {
+			return oauth.Target{}, err
+		}
+	}
+	return oauth.Target{Environment: e, Domain: domain}, nil
+}
+
+// ---- list, token, open, remove, install-url, version ----
+
+func (c *cli) listCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	return func(ctx context.Context, _ []string) error {
+		conns, err := c.store.List(ctx)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			if conns == nil {
+				conns = []keychain.Connection{}
+			}
+			c.printJSON(map[string]any{"orgs": conns})
+			return nil
+		}
+		if len(conns) == 0 {
+			fmt.Fprintln(c.stdout, "No connections yet. Add one with: meshmesh connect --method custom --env production --client-id KEY")
+			return nil
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ALIAS\tUSERNAME\tORG\tENVIRONMENT\tMETHOD\tSTATUS")
+		for _, k := range conns {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.Alias, k.Username, k.OrgName, k.Environment, k.Method, k.Status)
+		}
+		return tw.Flush()
+	}
+}
+
+func (c *cli) tokenCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	refresh := fs.Bool("refresh", false, "refresh the token even if the cached one is young")
+	return func(ctx context.Context, args []string) error {
+		tok, err := c.store.Token(ctx, args[0], *refresh)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			c.printJSON(tok)
+		} else {
+			fmt.Fprintln(c.stdout, tok.AccessToken)
+		}
+		return nil
+	}
+}
+
+func (c *cli) openCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	urlOnly := fs.Bool("url-only", false, "print the single-use URL instead of opening it")
+	return func(ctx context.Context, args []string) error {
+		var u string
+		err := c.store.Use(ctx, args[0], func(ctx context.Context, tok *keychain.Token) (err error) {
+			u, err = c.engine.FrontdoorURL(ctx, tok.InstanceURL, tok.AccessToken, "")
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if *urlOnly {
+			if c.json {
+				c.printJSON(map[string]string{"url": u})
+			} else {
+				fmt.Fprintln(c.stdout, u)
+			}
+			return nil
+		}
+		if err := oauth.OpenSecretURL(ctx, c.engine.Settings.Browser, u); err != nil {
+			return err
+		}
+		if c.json {
+			c.printJSON(map[string]bool{"opened": true})
+		}
+		return nil
+	}
+}
+
+func (c *cli) removeCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		r, err := c.store.Remove(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		k := r.Connection
+		if c.json {
+			out := map[string]any{"removed": k, "revoked": r.Revoked}
+			if r.RevokeErr != nil {
+				out["revoke_error"] = r.RevokeErr.Error()
+			}
+			c.printJSON(out)
+		} else {
+			fmt.Fprintf(c.stdout, "Removed %s (%s).\n", k.Name(), k.Username)
+		}
+		if r.Revoked {
+			c.say("Its token was revoked at Salesforce.")
+		} else {
+			c.say("Its token could not be revoked at Salesforce (%v): it stays valid until it expires or you revoke it in Salesforce (Setup → Connected Apps OAuth Usage, or your personal settings → OAuth Connected Apps).", r.RevokeErr)
+		}
+		c.say("To add it back: meshmesh connect --method %s --env %s%s", k.Method, k.Environment, domainFlag(k))
+		return nil
+	}
+}
+
+func domainFlag(k keychain.Connection) string {
+	if k.Environment == oauth.CustomDomain {
+		return " --domain " + k.LoginURL
+	}
+	return ""
+}
+
+func (c *cli) installURLCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	env := fs.String("env", "", "production, sandbox or custom")
+	domain := fs.String("domain", "", "the org's My Domain URL (implies --env custom)")
+	return func(ctx context.Context, _ []string) error {
+		target, err := parseTarget(*env, *domain)
+		if err != nil {
+			return err
+		}
+		u, err := c.engine.Settings.InstallURL(target)
+		if err != nil {
+			return err
+		}
+		if c.json {
+			c.printJSON(map[string]string{"install_url": u})
+		} else {
+			fmt.Fprintln(c.stdout, u)
+		}
+		return nil
+	}
+}
+
+func (c *cli) versionCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	return func(context.Context, []string) error {
+		if c.json {
+			c.printJSON(map[string]string{"version": version})
+		} else {
+			fmt.Fprintln(c.stdout, "meshmesh", version)
+		}
+		return nil
+	}
+}
+
+// ---- help, flags, log ----
+
+func (c *cli) usage(w io.Writer) {
+	fmt.Fprint(w, "MeshMesh connects your Salesforce orgs and keeps them connected.\n\nUsage:\n  meshmesh                 start the tray\n")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, cmd := range commands() {
+		fmt.Fprintf(tw, "  meshmesh %s %s\t%s\n", cmd.name, cmd.args, cmd.summary)
+	}
+	tw.Flush()
+	fmt.Fprint(w, "\nORG is an alias, a username or an org id. Add --json for one JSON object on stdout.\nmeshmesh COMMAND --help describes a command's flags.\n")
+}
+
+func (c *cli) commandUsage(w io.Writer, cmd command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: meshmesh %s %s\n\n%s.\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// parseInterspersed parses flags wherever they are among the positional
+// arguments (meshmesh token acme --json).
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// hasFlag reports whether args carry -name or --name (before any "--").
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "-"+name || a == "--"+name || a == "--"+name+"=true" || a == "-"+name+"=true" {
+			return true
+		}
+	}
+	return false
+}
+
+func shortDuration(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// logPath is where MeshMesh logs: MESHMESH_LOG, else meshmesh.log in the
+// user's state folder (XDG_STATE_HOME on Linux, the cache folder
+// elsewhere).
+func logPath(getenv func(string) string) string {
+	if p := getenv("MESHMESH_LOG"); p != "" {
+		return p
+	}
+	if runtime.GOOS == "linux" {
+		if dir := getenv("XDG_STATE_HOME"); filepath.IsAbs(dir) {
+			return filepath.Join(dir, "meshmesh", "meshmesh.log")
+		}
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, ".local", "state", "meshmesh", "meshmesh.log")
+		}
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "meshmesh", "meshmesh.log")
+	}
+	return ""
+}
+
+// maxLogSize is when the log is moved to meshmesh.log.1 and begun anew.
+const maxLogSize = 4 << 20
+
+// openLog opens the log for appending; a log that cannot be opened is
+// no reason to fail a command.
+func openLog(getenv func(string) string) *slog.Logger {
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p := logPath(getenv)
+	if p == "" {
+		return discard
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return discard
+	}
+	if st, err := os.Stat(p); err == nil && st.Size() > maxLogSize {
+		_ = os.Rename(p, p+".1")
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return discard
+	}
+	// The file stays open for the life of the process.
+	return slog.New(slog.NewTextHandler(f, nil)).With("pid", os.Getpid())
 }

@@ -2,11 +2,15 @@ package oauth
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -87,4 +91,57 @@ func defaultOpener(rawURL string) []string {
 		return []string{"rundll32", "url.dll,FileProtocolHandler", rawURL}
 	}
 	return []string{"xdg-open", rawURL}
+}
+
+// SecretURLTimeout is how long OpenSecretURL waits for the browser to
+// fetch the URL: about the life of a frontdoor URL.
+const SecretURLTimeout = time.Minute
+
+// OpenSecretURL opens secretURL, a URL that carries a one-time secret
+// (a frontdoor URL), without putting it in a process argument where other
+// users of the machine could read it: the browser is given a one-shot
+// loopback address with a random path that redirects to secretURL once,
+// then stops. It returns when the browser has fetched it, or fails after
+// SecretURLTimeout.
+func OpenSecretURL(ctx context.Context, browser, secretURL string) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("oauth: loopback redirect: %w", err)
+	}
+	path := "/" + rand.Text()
+	fetched := make(chan struct{})
+	var once sync.Once
+	srv := &http.Server{
+		ReadHeaderTimeout: 5 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			used := true
+			if r.URL.Path == path {
+				once.Do(func() { used = false })
+			}
+			if used {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Referrer-Policy", "no-referrer")
+			http.Redirect(w, r, secretURL, http.StatusFound)
+			close(fetched)
+		}),
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	if err := OpenURL(ctx, browser, "http://"+ln.Addr().String()+path); err != nil {
+		return err
+	}
+	select {
+	case <-fetched:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(SecretURLTimeout):
+		d := newDiagnosis(BrowserFailed, Situation{Step: StepSetup})
+		d.Err = fmt.Errorf("the browser did not open the page within %s", SecretURLTimeout)
+		return d
+	}
 }

@@ -2,8 +2,11 @@ package oauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -157,5 +160,36 @@ func TestClientCredentials(t *testing.T) {
 	}
 	if g.Org.Username != w.admin.Username || g.Org.OrgID != w.prod.ID || g.Token.RefreshToken != "" {
 		t.Errorf("grant %+v (refresh token present: %v)", g.Org, g.Token.RefreshToken != "")
+	}
+}
+
+// A frontdoor URL is opened through a one-shot loopback redirect: the
+// browser's command line never carries its one-time secret.
+func TestOpenSecretURL(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	g := w.connect()
+	u, err := w.engine.FrontdoorURL(ctx, g.Org.InstanceURL, g.Token.AccessToken, "/lightning/page/home")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(t.TempDir(), "browser.jsonl")
+	t.Setenv("SFTEST_BROWSER_LOG", logFile)
+	if err := oauth.OpenSecretURL(ctx, w.engine.Settings.Browser, u); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(logFile)
+	var line struct{ Opened, URL string }
+	if err := json.Unmarshal(b, &line); err != nil {
+		t.Fatalf("browser log %q: %v", b, err)
+	}
+	if !strings.HasPrefix(line.Opened, "http://127.0.0.1:") || strings.Contains(line.Opened, "otp") || strings.Contains(line.Opened, "frontdoor") {
+		t.Errorf("the browser was given %s, want a loopback address without the secret", line.Opened)
+	}
+	if !strings.Contains(line.URL, "/lightning/page/home") {
+		t.Errorf("the browser ended at %s, want the org's page", line.URL)
+	}
+	if n := len(w.requests("/secur/frontdoor.jsp")); n != 1 {
+		t.Errorf("frontdoor.jsp fetched %d times, want once", n)
 	}
 }
