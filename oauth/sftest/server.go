@@ -85,8 +85,8 @@ type Host struct {
 // org, sharing one state. Create it with New (in tests) or Start.
 //
 // The Org, User and App values returned by AddOrg, AddUser and AddApp are
-// live: a test may change their fields (for example set App.Blocked) while no
-// request is being served.
+// live: a test may change their fields (for example set App.Blocked) inside
+// Change, or before the first request.
 type Server struct {
 	Production *Host // stands for https://login.salesforce.com
 	Sandbox    *Host // stands for https://test.salesforce.com
@@ -319,6 +319,17 @@ func (s *Server) ErrorPages(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.errorPages = on
+}
+
+// Change runs f with the server's lock held, so that f may change the
+// fields of live Org, User and App values while requests may be served:
+// from another process (a program under test, its browser) the race
+// detector sees no order between a test's writes and the server's reads
+// unless they share this lock.
+func (s *Server) Change(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
 }
 
 // A Request is one entry of the request log.

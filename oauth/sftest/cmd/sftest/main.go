@@ -1,0 +1,122 @@
+// Command sftest runs the fake Salesforce of package sftest on loopback
+// with a ready-made world, so a person can try MeshMesh without a
+// Salesforce org: it prints the environment variables that point MeshMesh
+// at it, and the users and apps to sign in with, then serves until
+// interrupted.
+//
+//	sftest [-callback-port 1717] [-env-file FILE]
+//	sftest browse [-user USERNAME] [-deny] URL
+//
+// "sftest browse" is a scripted browser for machines without one: set
+// BROWSER="sftest browse" and it signs in to the fake (as admin@acme.example
+// unless -user says otherwise) and allows access. See the README's "Try it".
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/meshmesh/meshmesh/oauth/sftest"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "browse" {
+		os.Exit(browse(os.Args[2:]))
+	}
+	port := flag.Int("callback-port", 1717, "the MeshMesh callback port the apps are registered with")
+	envFile := flag.String("env-file", "", "also write the variables to this file (mode 0600), for `. FILE` in another shell")
+	flag.Parse()
+
+	sf, err := sftest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sftest:", err)
+		os.Exit(1)
+	}
+	defer sf.Close()
+	prod := sf.AddOrg(sftest.Org{Name: "Acme Corp"})
+	uat := sf.AddOrg(sftest.Org{Name: "Acme UAT", Sandbox: true})
+	admin := sf.AddUser(sftest.User{Org: prod, Username: "admin@acme.example", Name: "Ada Admin", Admin: true})
+	tester := sf.AddUser(sftest.User{Org: uat, Username: "admin@acme.example.uat", Name: "Ada Admin", Admin: true})
+	callback := "http://localhost:" + strconv.Itoa(*port) + "/OauthRedirect"
+	scopes := []string{"api", "refresh_token", "offline_access", "web"}
+	app := sf.AddApp(sftest.App{
+		Name: "Acme Integration", Kind: sftest.ConnectedApp, OwnerOrg: prod, CallbackURLs: []string{callback},
+		Scopes: scopes, RequireSecret: true, InstalledIn: []*sftest.Org{prod, uat},
+	})
+	eca := sf.AddApp(sftest.App{
+		Name: "MeshMesh Studio", Kind: sftest.PackagedECA, CallbackURLs: []string{callback}, Scopes: scopes,
+		InstalledIn: []*sftest.Org{prod}, EnabledIn: []*sftest.Org{prod},
+	})
+
+	vars := [][2]string{
+		{"MESHMESH_PRODUCTION_URL", sf.Production.URL},
+		{"MESHMESH_SANDBOX_URL", sf.Sandbox.URL},
+		{"MESHMESH_CALLBACK_PORT", strconv.Itoa(*port)},
+		{"MESHMESH_ECA_CLIENT_ID", eca.ClientID},
+		{"SFTEST_CLIENT_ID", app.ClientID},
+		{"SFTEST_CLIENT_SECRET", app.ClientSecret},
+	}
+	var env strings.Builder
+	for _, v := range vars {
+		fmt.Fprintf(&env, "export %s=%s\n", v[0], v[1])
+	}
+	if *envFile != "" {
+		// Written whole then renamed, so a shell waiting for it never reads half.
+		tmp := *envFile + ".tmp"
+		err := os.WriteFile(tmp, []byte(env.String()), 0o600)
+		if err == nil {
+			err = os.Rename(tmp, *envFile)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sftest:", err)
+			os.Exit(1)
+		}
+		defer os.Remove(*envFile)
+	}
+	describe(os.Stdout, env.String(), []*sftest.User{admin, tester}, prod, uat)
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+}
+
+func describe(w io.Writer, env string, users []*sftest.User, orgs ...*sftest.Org) {
+	fmt.Fprintf(w, "Fake Salesforce running. Point MeshMesh at it with:\n\n%s\n", env)
+	for _, o := range orgs {
+		fmt.Fprintf(w, "Org %q (%s): My Domain %s\n", o.Name, map[bool]string{true: "sandbox", false: "production"}[o.Sandbox], o.Host.URL)
+	}
+	for _, u := range users {
+		fmt.Fprintf(w, "User %s, password %s\n", u.Username, sftest.DefaultPassword)
+	}
+	fmt.Fprintln(w, "\nPress Ctrl-C to stop.")
+}
+
+// browse opens a URL with the scripted browser: sign in, allow access,
+// follow the redirects back to the program that asked.
+func browse(args []string) int {
+	fs := flag.NewFlagSet("sftest browse", flag.ContinueOnError)
+	user := fs.String("user", "admin@acme.example", "the username to sign in with")
+	deny := fs.Bool("deny", false, "press Deny on the Allow Access page")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: sftest browse [-user USERNAME] [-deny] URL")
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	v, err := (&sftest.Browser{Username: *user, Deny: *deny}).Open(ctx, fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sftest browse:", err)
+		return 1
+	}
+	page, _, _ := strings.Cut(v.URL, "?") // the query may hold a code
+	fmt.Fprintf(os.Stderr, "sftest browse: %d %s\n", v.Status, page)
+	return 0
+}
