@@ -533,7 +533,7 @@ func (c *cli) removeCmd(fs *flag.FlagSet) func(context.Context, []string) error 
 		} else {
 			c.say("Its token could not be revoked at Salesforce (%v): it stays valid until it expires or you revoke it in Salesforce (Setup → Connected Apps OAuth Usage, or your personal settings → OAuth Connected Apps).", r.RevokeErr)
 		}
-		c.say("To add it back: meshmesh connect --method %s --env %s%s", k.Method, k.Environment, domainFlag(k))
+		c.say("To add it back: meshmesh connect --method %s --env %s%s", string(k.Method), string(k.Environment), domainFlag(k))
 		return nil
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -55,4 +56,15 @@ func TestShortDuration(t *testing.T) {
 			t.Errorf("shortDuration(%s) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// need skips t when a program it needs is missing (err says why), except
+// under MESHMESH_TEST_STRICT=1 (set by .ci/run), where it fails: CI must
+// run everything.
+func need(t *testing.T, what string, err error) {
+	t.Helper()
+	if os.Getenv("MESHMESH_TEST_STRICT") == "1" {
+		t.Fatalf("this test needs %s: %v (MESHMESH_TEST_STRICT=1: .ci/run must provide it)", what, err)
+	}
+	t.Skipf("skipped: this test needs %s: %v", what, err)
 }
