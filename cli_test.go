@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -246,12 +247,26 @@ func (e *e2e) requests(path string) []sftest.Request {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Below the kernel's ephemeral range (32768 and up on Linux): a port
+	// picked there could be taken by any outgoing connection of a test
+	// running in parallel before the program under test listens on it.
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		ln4, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		ln6, err := net.Listen("tcp", "[::1]:"+strconv.Itoa(port))
+		ln4.Close()
+		if err == nil {
+			ln6.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port found in 20000-31999")
+	return 0
 }
 
 // TestConnectEachMethodAndEnvironment connects with each method in each

@@ -71,15 +71,3 @@ func TestStoreWithSecretService(t *testing.T) {
 		t.Error("the item is still in the Secret Service after Remove")
 	}
 }
-
-// A locked keyring is diagnosed, not waited on.
-func TestStoreWithLockedKeyring(t *testing.T) {
-	keychaintest.Require(t)
-	f := newFixture(t, keychain.OSKeyring{})
-	f.connect(f.admin, oauth.Production, "")
-	if err := session.Lock(); err != nil {
-		t.Fatal(err)
-	}
-	_, err := f.store.Token(ctx, "acme-corp", false)
-	wantCode(t, err, keychain.KeychainLocked)
-}

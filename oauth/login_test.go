@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -119,12 +120,26 @@ func (w *world) requests(path string) []sftest.Request {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Below the kernel's ephemeral range (32768 and up on Linux): a port
+	// picked there could be taken by any outgoing connection of a test
+	// running in parallel before the program under test listens on it.
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		ln4, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		ln6, err := net.Listen("tcp", "[::1]:"+strconv.Itoa(port))
+		ln4.Close()
+		if err == nil {
+			ln6.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port found in 20000-31999")
+	return 0
 }
 
 func wantDiagnosis(t *testing.T, err error, code oauth.Code) *oauth.Diagnosis {
