@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 // enabled in production), a private desktop session, and a home folder
 // for the program.
 type e2e struct {
-	t       *testing.T
+	t       testing.TB
 	sf      *sftest.Server
 	session *keychaintest.Session
 	root    string // HOME and the XDG folders live here
@@ -58,8 +58,14 @@ type e2e struct {
 
 func newE2E(t *testing.T, opts ...keychaintest.Option) *e2e {
 	t.Helper()
+	return newE2EWith(t, nil, opts...)
+}
+
+// newE2EWith is newE2E with options for the fake Salesforce.
+func newE2EWith(t testing.TB, sfOpts []sftest.Option, opts ...keychaintest.Option) *e2e {
+	t.Helper()
 	session := keychaintest.New(t, opts...)
-	e := &e2e{t: t, sf: sftest.New(t), session: session, root: t.TempDir(), port: freePort(t)}
+	e := &e2e{t: t, sf: sftest.New(t, sfOpts...), session: session, root: t.TempDir(), port: freePort(t)}
 	e.prod = e.sf.AddOrg(sftest.Org{Name: "Acme Corp"})
 	e.uat = e.sf.AddOrg(sftest.Org{Name: "Acme UAT", Sandbox: true})
 	e.admin = e.sf.AddUser(sftest.User{Org: e.prod, Username: "admin@acme.example", Admin: true})
@@ -99,6 +105,15 @@ func newE2E(t *testing.T, opts ...keychaintest.Option) *e2e {
 		"SYSTEMROOT":   os.Getenv("SYSTEMROOT"),
 		"TMPDIR":       os.Getenv("TMPDIR"),
 		"MESHMESH_LOG": "", // the default place, under XDG_STATE_HOME
+	}
+	if pem := e.sf.CertPEM(); pem != nil {
+		// Salesforce over https, its CA trusted by the program (Go reads
+		// SSL_CERT_FILE) and by the browser.
+		ca := filepath.Join(e.root, "ca.pem")
+		if err := os.WriteFile(ca, pem, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		e.env["SSL_CERT_FILE"], e.env["SFTEST_CA"] = ca, ca
 	}
 	for _, kv := range session.Env() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -155,7 +170,7 @@ func (e *e2e) ok(args ...string) result {
 }
 
 // decode parses the one JSON object of a --json run.
-func decode[T any](t *testing.T, r result) T {
+func decode[T any](t testing.TB, r result) T {
 	t.Helper()
 	var v T
 	dec := json.NewDecoder(strings.NewReader(r.stdout))
@@ -245,7 +260,7 @@ func (e *e2e) requests(path string) []sftest.Request {
 	return out
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	// Below the kernel's ephemeral range (32768 and up on Linux): a port
 	// picked there could be taken by any outgoing connection of a test
@@ -849,5 +864,89 @@ func TestConnectionDiagnosesThroughCLI(t *testing.T) {
 				t.Errorf("status %d, error %+v; want 1 and %s", r.status, got.Error, tt.code)
 			}
 		})
+	}
+}
+
+// TestOverTLS runs a connection's life against Salesforce over https, as
+// the real one is: connect (at a My Domain), refresh, open, remove.
+func TestOverTLS(t *testing.T) {
+	e := newE2EWith(t, []sftest.Option{sftest.WithTLS()})
+	if !strings.HasPrefix(e.prod.Host.URL, "https://") {
+		t.Fatalf("the fake is not on https: %s", e.prod.Host.URL)
+	}
+	if r := e.connectCustom("--domain", e.prod.Host.URL, "--alias", "acme"); r.status != 0 {
+		t.Fatalf("connect: %s", r.stderr)
+	}
+	// The same user another way: without --alias, the connection keeps its own.
+	if o := decode[struct{ Org orgJSON }](t, e.ok("connect", "--method", "meshmesh", "--env", "production", "--json")).Org; o.Alias != "acme" || o.Method != "meshmesh" {
+		t.Errorf("reconnected another way: %+v", o)
+	}
+	tok := decode[tokenJSON](t, e.ok("token", "acme", "--refresh", "--json"))
+	if !strings.HasPrefix(tok.InstanceURL, "https://") {
+		t.Errorf("instance URL %s", tok.InstanceURL)
+	}
+	logFile := filepath.Join(e.root, "browser.jsonl")
+	e.env["SFTEST_BROWSER_LOG"] = logFile
+	e.ok("open", "acme")
+	if b, _ := os.ReadFile(logFile); !strings.Contains(string(b), `"status":200`) {
+		t.Errorf("the browser did not reach the org: %s", b)
+	}
+	e.ok("remove", "acme")
+	if n := len(e.requests("/services/oauth2/revoke")); n != 2 {
+		t.Errorf("%d revocations, want 2 (the replaced grant, then the removed one)", n)
+	}
+}
+
+// The MeshMesh Connected App in each environment (the package installed
+// and enabled in both orgs), and Quick Connect in each environment without
+// sf.
+func TestEachEnvironmentMeshMeshAndQuick(t *testing.T) {
+	e := newE2E(t)
+	e.sf.Change(func() {
+		e.eca.InstalledIn, e.eca.EnabledIn = []*sftest.Org{e.prod, e.uat}, []*sftest.Org{e.prod, e.uat}
+	})
+	for _, tt := range []struct {
+		user    *sftest.User
+		args    []string
+		env     string
+		loginAt string
+	}{
+		{e.admin, []string{"--env", "production"}, "production", e.sf.Production.URL},
+		{e.tester, []string{"--env", "sandbox"}, "sandbox", e.sf.Sandbox.URL},
+		{e.dev, []string{"--domain", e.prod.Host.URL}, "custom", e.prod.Host.URL},
+	} {
+		e.env["SFTEST_USER"] = tt.user.Username
+		r := e.ok(append([]string{"connect", "--method", "meshmesh", "--json"}, tt.args...)...)
+		o := decode[struct{ Org orgJSON }](t, r).Org
+		if o.Username != tt.user.Username || o.Method != "meshmesh" || o.Environment != tt.env || o.LoginURL != tt.loginAt || o.ClientID != e.eca.ClientID {
+			t.Errorf("meshmesh %s: %+v", tt.env, o)
+		}
+		if _, ok := e.item(tt.user.Username); !ok {
+			t.Errorf("meshmesh %s: no keychain item", tt.env)
+		}
+	}
+	e.env["PATH"] = e.root // no sf
+	for _, args := range [][]string{{"--env", "production"}, {"--env", "sandbox"}, {"--domain", e.prod.Host.URL}} {
+		r := e.run(append([]string{"connect", "--method", "quick", "--json"}, args...)...)
+		got := decode[errorJSON](t, r)
+		if r.status != 1 || got.Error.Code != "sf_cli_required" || len(got.Error.Fixes) == 0 {
+			t.Errorf("quick %v without sf: status %d, %+v", args, r.status, got.Error)
+		}
+	}
+}
+
+// BenchmarkCLITokenCached measures what a script pays for
+// $(meshmesh token acme): a process start, the index and one keychain read
+// on a real Secret Service. (This binary is the program: under -race it is
+// slower than a release build.)
+func BenchmarkCLITokenCached(b *testing.B) {
+	e := newE2EWith(b, nil)
+	if r := e.connectCustom("--alias", "acme"); r.status != 0 {
+		b.Fatal(r.stderr)
+	}
+	for b.Loop() {
+		if r := e.run("token", "acme"); r.status != 0 {
+			b.Fatal(r.stderr)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -31,6 +32,10 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // the first Ctrl-C cancels cleanly; a second one kills
+	}()
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	status := c.run(ctx, os.Args[1:])
 	stop()
@@ -256,6 +261,10 @@ func (c *cli) connectCmd(fs *flag.FlagSet) func(context.Context, []string) error
 			return err
 		}
 		req := oauth.LoginRequest{Method: m, Target: target, App: oauth.App{ClientID: *clientID, Scopes: strings.Fields(strings.ReplaceAll(*scopes, ",", " "))}}
+		if missing := missingScopes(req.App.Scopes); len(missing) > 0 {
+			return usageErr{fmt.Sprintf("--scopes %q lacks %s", *scopes, strings.Join(missing, " and ")),
+				"MeshMesh needs at least api, refresh_token (or offline_access) and web: use --scopes \"" + strings.Join(oauth.DefaultScopes, " ") + "\"."}
+		}
 		if m == oauth.CustomApp && *clientID == "" {
 			return usageErr{"--method custom needs --client-id", "Give the consumer key of your org's connected app (Setup → App Manager → your app → View → Manage Consumer Details)."}
 		}
@@ -413,6 +422,24 @@ func (c *cli) clientSecret(fromStdin bool) (string, error) {
 		return "", usageErr{"--client-secret-stdin read an empty secret", "Pipe the consumer secret in, e.g. meshmesh connect … --client-secret-stdin < secret.txt, or set MESHMESH_CLIENT_SECRET."}
 	}
 	return secret, nil
+}
+
+// missingScopes returns what a scope list lacks for MeshMesh to work: the
+// API, a refresh token and web sessions (for open). "full" covers api and
+// web but not the refresh token.
+func missingScopes(scopes []string) []string {
+	has := func(s string) bool { return slices.Contains(scopes, s) }
+	var missing []string
+	if !has("api") && !has("full") {
+		missing = append(missing, "api")
+	}
+	if !has("refresh_token") && !has("offline_access") {
+		missing = append(missing, "refresh_token")
+	}
+	if !has("web") && !has("full") {
+		missing = append(missing, "web")
+	}
+	return missing
 }
 
 // parseTarget reads --env and --domain: a domain implies custom unless an

@@ -36,6 +36,8 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"connect", "--client-id", "X", "--client-secret-stdin"}, 2, "--client-secret-stdin read an empty secret"},
 		{[]string{"connect", "--method", "meshmesh", "--client-secret-stdin"}, 2, "--client-secret-stdin is for --method custom"},
 		{[]string{"connect", "--client-id", "X", "--domain", "https://acme.lightning.force.com"}, 1, "acme.my.salesforce.com"},
+		{[]string{"connect", "--client-id", "X", "--scopes", "api web"}, 2, `--scopes "api web" lacks refresh_token`},
+		{[]string{"connect", "--client-id", "X", "--scopes", "refresh_token"}, 2, `--scopes "refresh_token" lacks api and web`},
 		{[]string{"install-url", "--env", "sandbox"}, 0, "https://test.salesforce.com/packaging/installPackage.apexp?p0=04tfj000000GGiLAAW"},
 		{[]string{"install-url", "--domain", "acme.my.salesforce.com", "--json"}, 0, `{"install_url":"https://acme.my.salesforce.com/packaging/installPackage.apexp?p0=04tfj000000GGiLAAW"}`},
 		{[]string{"install-url", "--env", "custom"}, 2, "--env custom needs --domain"},

@@ -209,8 +209,9 @@ type AddOptions struct {
 
 // Add stores a grant as a connection: the tokens in the keychain first,
 // then the index entry. The same user connected again replaces the old
-// connection. On an error nothing is half-saved, and the caller should
-// revoke the grant it could not keep.
+// connection, and the replaced refresh token is revoked at Salesforce. On
+// an error nothing is half-saved, and the caller should revoke the grant it
+// could not keep.
 func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Connection, error) {
 	org := g.Org
 	if opts.Expect != "" && !strings.EqualFold(opts.Expect, org.Username) {
@@ -252,6 +253,13 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 		IssuedAt:     g.IssuedAt.UnixMilli(),
 		ClientSecret: opts.ClientSecret,
 	}
+	var (
+		replaced *item      // the item of the same user's earlier connection
+		prior    Connection // that connection
+		wrote    bool       // the keychain item was written
+		isNew    bool       // no earlier connection of this user
+	)
+	acct := account(conn.Username)
 	err := s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
 		i := slices.IndexFunc(conns, func(c Connection) bool { return strings.EqualFold(c.Username, conn.Username) })
 		switch {
@@ -265,11 +273,16 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 		default:
 			conn.Alias = uniqueAlias(conns, defaultAlias(org), conn.Username)
 		}
+		if i >= 0 {
+			prior = conns[i]
+			replaced, _ = s.secrets.get(ctx, acct) // nil when missing or unreadable
+		}
 		// The keychain first: an index entry without its item would be a
 		// connection that cannot work.
-		if err := s.secrets.set(ctx, account(conn.Username), it); err != nil {
+		if err := s.secrets.set(ctx, acct, it); err != nil {
 			return nil, err
 		}
+		wrote, isNew = true, i < 0
 		if i >= 0 {
 			conns[i] = conn
 			return conns, nil
@@ -277,9 +290,21 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 		return append(conns, conn), nil
 	})
 	if err != nil {
+		if wrote && isNew {
+			// The index could not be written: do not leave the item behind.
+			if derr := s.secrets.delete(ctx, acct); derr != nil {
+				s.log.Warn("orphaned keychain item not deleted", "username", conn.Username, "err", derr)
+			}
+		}
 		return Connection{}, err
 	}
 	s.log.Info("connection saved", "alias", conn.Alias, "username", conn.Username, "org_id", conn.OrgID, "method", conn.Method, "environment", conn.Environment)
+	if replaced != nil && replaced.RefreshToken != it.RefreshToken {
+		// The earlier grant is no longer kept anywhere: end it at Salesforce.
+		if err := s.engine.Revoke(ctx, prior.LoginURL, replaced.RefreshToken); err != nil {
+			s.log.Warn("replaced refresh token not revoked", "username", conn.Username, "err", err)
+		}
+	}
 	return conn, nil
 }
 
@@ -304,7 +329,7 @@ func aliasTaken(alias string, c Connection) error {
 	return &oauth.Diagnosis{
 		Code:   AliasTaken,
 		Title:  fmt.Sprintf("Alias %q is taken", alias),
-		Advice: fmt.Sprintf("%q already names %s (%s). To log that connection in again, run meshmesh reconnect %s; otherwise pick another alias.", alias, c.Username, c.OrgName, c.Name()),
+		Advice: fmt.Sprintf("%q already names %s (%s). To log that connection in again, run meshmesh reconnect %s; to connect that user another way, leave --alias out (the connection keeps its alias); otherwise pick another alias.", alias, c.Username, c.OrgName, c.Name()),
 	}
 }
 

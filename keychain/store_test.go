@@ -79,7 +79,7 @@ func (k *memKeyring) Delete(service, user string) error {
 // fixture is a fake Salesforce with a production and a sandbox org, an
 // engine pointed at it and a store in a temporary folder.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	sf     *sftest.Server
 	prod   *sftest.Org
 	uat    *sftest.Org
@@ -93,7 +93,7 @@ type fixture struct {
 	store  *keychain.Store
 }
 
-func newFixture(t *testing.T, kr keychain.Keyring) *fixture {
+func newFixture(t testing.TB, kr keychain.Keyring) *fixture {
 	t.Helper()
 	f := &fixture{t: t, sf: sftest.New(t), kr: kr}
 	f.prod = f.sf.AddOrg(sftest.Org{Name: "Acme Corp"})
@@ -174,7 +174,7 @@ func (f *fixture) requests(path string) int {
 	return n
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	// Below the kernel's ephemeral range (32768 and up on Linux): a port
 	// picked there could be taken by any outgoing connection of a test
@@ -249,8 +249,16 @@ func TestAddListFind(t *testing.T) {
 	_, err = f.store.Find(ctx, "nope")
 	wantCode(t, err, keychain.OrgNotFound)
 
-	// The same user again replaces the connection and keeps its alias.
+	// The same user again replaces the connection and keeps its alias; the
+	// replaced refresh token is revoked.
+	f.sf.ResetRequests()
 	again := f.connect(f.admin, oauth.Production, "")
+	if n := f.requests("/services/oauth2/revoke"); n != 1 {
+		t.Errorf("%d revoke requests after a replacing login, want 1 (the old refresh token)", n)
+	}
+	if _, err := f.store.Token(ctx, "acme-corp", true); err != nil {
+		t.Errorf("the new refresh token does not work after the replacement: %v", err)
+	}
 	if again.Alias != "acme-corp" {
 		t.Errorf("reconnected alias %q, want acme-corp", again.Alias)
 	}
