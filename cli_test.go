@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -65,7 +64,7 @@ func newE2E(t *testing.T, opts ...keychaintest.Option) *e2e {
 func newE2EWith(t testing.TB, sfOpts []sftest.Option, opts ...keychaintest.Option) *e2e {
 	t.Helper()
 	session := keychaintest.New(t, opts...)
-	e := &e2e{t: t, sf: sftest.New(t, sfOpts...), session: session, root: t.TempDir(), port: freePort(t)}
+	e := &e2e{t: t, sf: sftest.New(t, sfOpts...), session: session, root: t.TempDir(), port: sftest.CallbackPort(t)}
 	e.prod = e.sf.AddOrg(sftest.Org{Name: "Acme Corp"})
 	e.uat = e.sf.AddOrg(sftest.Org{Name: "Acme UAT", Sandbox: true})
 	e.admin = e.sf.AddUser(sftest.User{Org: e.prod, Username: "admin@acme.example", Admin: true})
@@ -260,30 +259,6 @@ func (e *e2e) requests(path string) []sftest.Request {
 	return out
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	// Below the kernel's ephemeral range (32768 and up on Linux): a port
-	// picked there could be taken by any outgoing connection of a test
-	// running in parallel before the program under test listens on it.
-	for range 100 {
-		port := 20000 + rand.IntN(12000)
-		ln4, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			continue
-		}
-		ln6, err := net.Listen("tcp", "[::1]:"+strconv.Itoa(port))
-		ln4.Close()
-		if err == nil {
-			ln6.Close()
-		}
-		if err == nil || !strings.Contains(err.Error(), "address already in use") {
-			return port
-		}
-	}
-	t.Fatal("no free port found in 20000-31999")
-	return 0
-}
-
 // TestConnectEachMethodAndEnvironment connects with each method in each
 // environment it serves and checks what was stored where.
 func TestConnectEachMethodAndEnvironment(t *testing.T) {
@@ -391,7 +366,7 @@ func TestDiagnosesThroughCLI(t *testing.T) {
 		{"sandbox picked, production user", nil, custom("--env", "sandbox"), "grant_type_mismatch", "unsupported_grant_type"},
 		{"app without web scope", func() { e.sf.Change(func() { e.app.Scopes = []string{"api", "refresh_token"} }) }, custom(), "authorization_failed", ""},
 		{"no sf on PATH", func() { e.env["PATH"] = e.root }, func() result { return e.run("connect", "--method", "quick", "--json") }, "sf_cli_required", ""},
-		{"Salesforce unreachable", func() { e.env["MESHMESH_PRODUCTION_URL"] = "http://127.0.0.1:" + strconv.Itoa(freePort(t)) }, custom(), "connection_timeout", ""},
+		{"Salesforce unreachable", func() { e.env["MESHMESH_PRODUCTION_URL"] = "http://127.0.0.1:" + strconv.Itoa(sftest.CallbackPort(t)) }, custom(), "connection_timeout", ""},
 		{"callback port busy", func() {
 			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(e.port))
 			if err != nil {

@@ -3,8 +3,6 @@ package keychain_test
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -101,7 +99,7 @@ func newFixture(t testing.TB, kr keychain.Keyring) *fixture {
 	f.admin = f.sf.AddUser(sftest.User{Org: f.prod, Username: "admin@acme.example", Admin: true})
 	f.dev = f.sf.AddUser(sftest.User{Org: f.prod, Username: "dev@acme.example"})
 	f.tester = f.sf.AddUser(sftest.User{Org: f.uat, Username: "admin@acme.example.uat", Admin: true})
-	port := freePort(t)
+	port := sftest.CallbackPort(t)
 	f.app = f.sf.AddApp(sftest.App{
 		Kind: sftest.ConnectedApp, OwnerOrg: f.prod, RequireSecret: true,
 		CallbackURLs: []string{"http://localhost:" + strconv.Itoa(port) + "/OauthRedirect"},
@@ -172,30 +170,6 @@ func (f *fixture) requests(path string) int {
 		}
 	}
 	return n
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	// Below the kernel's ephemeral range (32768 and up on Linux): a port
-	// picked there could be taken by any outgoing connection of a test
-	// running in parallel before the program under test listens on it.
-	for range 100 {
-		port := 20000 + rand.IntN(12000)
-		ln4, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			continue
-		}
-		ln6, err := net.Listen("tcp", "[::1]:"+strconv.Itoa(port))
-		ln4.Close()
-		if err == nil {
-			ln6.Close()
-		}
-		if err == nil || !strings.Contains(err.Error(), "address already in use") {
-			return port
-		}
-	}
-	t.Fatal("no free port found in 20000-31999")
-	return 0
 }
 
 func wantCode(t *testing.T, err error, code oauth.Code) *oauth.Diagnosis {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -51,7 +50,7 @@ func newWorld(t *testing.T, opts ...sftest.Option) *world {
 	w.dev = w.sf.AddUser(sftest.User{Org: w.prod, Username: "dev@acme.example"})
 	w.tester = w.sf.AddUser(sftest.User{Org: w.uat, Username: "admin@acme.example.uat", Admin: true})
 
-	port := freePort(t)
+	port := sftest.CallbackPort(t)
 	redirect := "http://localhost:" + strconv.Itoa(port) + "/OauthRedirect"
 	w.app = w.sf.AddApp(sftest.App{
 		Kind: sftest.ConnectedApp, OwnerOrg: w.prod, CallbackURLs: []string{redirect},
@@ -116,30 +115,6 @@ func (w *world) requests(path string) []sftest.Request {
 		}
 	}
 	return out
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	// Below the kernel's ephemeral range (32768 and up on Linux): a port
-	// picked there could be taken by any outgoing connection of a test
-	// running in parallel before the program under test listens on it.
-	for range 100 {
-		port := 20000 + rand.IntN(12000)
-		ln4, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			continue
-		}
-		ln6, err := net.Listen("tcp", "[::1]:"+strconv.Itoa(port))
-		ln4.Close()
-		if err == nil {
-			ln6.Close()
-		}
-		if err == nil || !strings.Contains(err.Error(), "address already in use") {
-			return port
-		}
-	}
-	t.Fatal("no free port found in 20000-31999")
-	return 0
 }
 
 func wantDiagnosis(t *testing.T, err error, code oauth.Code) *oauth.Diagnosis {
@@ -394,7 +369,7 @@ func TestPreflight(t *testing.T) {
 	}
 	t.Run("unreachable host", func(t *testing.T) {
 		w := newWorld(t)
-		w.engine.Settings.ProductionURL = "http://127.0.0.1:" + strconv.Itoa(freePort(t))
+		w.engine.Settings.ProductionURL = "http://127.0.0.1:" + strconv.Itoa(sftest.CallbackPort(t))
 		_, err := w.login(w.custom(oauth.Production))
 		d := wantDiagnosis(t, err, oauth.ConnectionTimeout)
 		if !strings.Contains(d.Advice, strings.TrimPrefix(w.engine.Settings.ProductionURL, "http://")) {
