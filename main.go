@@ -50,6 +50,14 @@ const (
 	exitCancelled = 130 // interrupted, as a shell reports Ctrl-C
 )
 
+// Error codes of the command line itself (every other failure is a
+// diagnosis of package oauth or keychain).
+const (
+	codeUsage     oauth.Code = "usage"     // bad arguments or environment: exit status 2
+	codeCancelled oauth.Code = "cancelled" // Ctrl-C: exit status 130
+	codeFailed    oauth.Code = "failed"    // an error nothing diagnosed
+)
+
 // cli is one run of the command line: its streams and environment.
 type cli struct {
 	stdin          io.Reader
@@ -143,7 +151,11 @@ func (c *cli) runCommand(ctx context.Context, cmd command, args []string) int {
 		return c.usageError(ue.problem, ue.fix)
 	case ctx.Err() != nil: // interrupted
 		c.log.Info("cancelled", "name", cmd.name)
-		return c.fail(&oauth.Diagnosis{Code: "cancelled", Title: "Cancelled", Advice: "Nothing was saved."}, exitCancelled)
+		advice := "Interrupted before it finished: run it again."
+		if cmd.name == "connect" || cmd.name == "reconnect" {
+			advice = "Nothing was saved, and the callback port is free again."
+		}
+		return c.fail(&oauth.Diagnosis{Code: codeCancelled, Title: "Cancelled", Advice: advice}, exitCancelled)
 	}
 	c.log.Warn("command failed", "name", cmd.name, "err", err)
 	return c.fail(err, exitFailed)
@@ -174,7 +186,7 @@ func (e usageErr) Error() string { return e.problem }
 
 func (c *cli) usageError(problem, fix string) int {
 	if c.json {
-		c.printJSON(map[string]any{"error": errorObject{Code: "usage", Title: problem, Advice: fix}})
+		c.printJSON(map[string]any{"error": errorObject{Code: string(codeUsage), Title: problem, Advice: fix}})
 	} else {
 		fmt.Fprintf(c.stderr, "meshmesh: %s\n%s\n", problem, fix)
 	}
@@ -196,7 +208,7 @@ type errorObject struct {
 func (c *cli) fail(err error, status int) int {
 	var d *oauth.Diagnosis
 	if !errors.As(err, &d) {
-		d = &oauth.Diagnosis{Code: "failed", Title: err.Error(), Advice: "See the log for details: " + logPath(c.getenv)}
+		d = &oauth.Diagnosis{Code: codeFailed, Title: err.Error(), Advice: "See the log for details: " + logPath(c.getenv)}
 	}
 	if c.json {
 		c.printJSON(map[string]any{"error": errorObject{
