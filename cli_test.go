@@ -395,6 +395,19 @@ func TestDiagnosesThroughCLI(t *testing.T) {
 		{"not a domain", nil, custom("--domain", "http://acme.example.com"), "invalid_domain", ""},
 		{"MeshMesh app not configured", func() { e.env["MESHMESH_ECA_CLIENT_ID"] = "" }, meshmesh("production"), "method_not_configured", ""},
 		{"unknown org", nil, func() result { return e.run("token", "nope", "--json") }, "org_not_found", ""},
+		{"index folder is a file", func() {
+			os.WriteFile(filepath.Join(e.root, "file"), nil, 0o600)
+			e.env["MESHMESH_HOME"] = filepath.Join(e.root, "file")
+		}, func() result { return e.run("list", "--json") }, "index_failed", ""},
+		// What Salesforce says at the token step about what the fake does
+		// not model, in its exact words.
+		{"inactive user", failToken(&e, "inactive_user", "user is inactive"), custom(), "user_inactive", "inactive_user"},
+		{"inactive org", failToken(&e, "inactive_org", "organization is locked, closed, or suspended"), custom(), "org_inactive", "inactive_org"},
+		{"login rate limit", failToken(&e, "rate_limit_exceeded", "number of logins exceeded"), custom(), "rate_limited", "rate_limit_exceeded"},
+		{"outage", failToken(&e, "unknown_error", "retry your request"), custom(), "salesforce_unavailable", "unknown_error"},
+		{"password changed", failToken(&e, "invalid_grant", "authentication failure"), custom(), "authentication_failed", "invalid_grant"},
+		{"code expired", failToken(&e, "invalid_grant", "expired authorization code"), custom(), "code_rejected", "invalid_grant"},
+		{"something new", failToken(&e, "brand_new_error", "something Salesforce never said before"), custom(), "unrecognised", "brand_new_error"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e = newE2E(t)
@@ -412,8 +425,49 @@ func TestDiagnosesThroughCLI(t *testing.T) {
 			if !strings.Contains(r.stdout, `"salesforce_error":`) || !strings.Contains(r.stdout, `"salesforce_description":`) {
 				t.Errorf("error object lacks Salesforce's fields: %s", r.stdout)
 			}
+			if tt.code == "index_failed" {
+				return // no index to look at
+			}
 			if orgs := e.list(); len(orgs) != 0 {
 				t.Errorf("a failed command left connections: %+v", orgs)
+			}
+		})
+	}
+}
+
+// failToken makes the next token request of the current fake fail.
+func failToken(e **e2e, err, desc string) func() {
+	return func() { (*e).sf.FailNextToken(0, err, desc) }
+}
+
+// TestRefreshFailureStatus: what a failed refresh says, and what it makes
+// of the connection's status; a good refresh mends it.
+func TestRefreshFailureStatus(t *testing.T) {
+	for _, tt := range []struct {
+		err, desc, code, status string
+	}{
+		{"invalid_grant", "expired access/refresh token", "refresh_token_expired", "needs_reconnect"},
+		{"invalid_grant", "authentication failure", "authentication_failed", "needs_reconnect"},
+		{"inactive_user", "user is inactive", "user_inactive", "needs_reconnect"},
+		{"invalid_client", "invalid client credentials", "invalid_client_secret", "needs_reconnect"},
+		{"unknown_error", "retry your request", "salesforce_unavailable", "unknown"},
+		{"rate_limit_exceeded", "number of logins exceeded", "rate_limited", "unknown"},
+	} {
+		t.Run(tt.desc, func(t *testing.T) {
+			e := newE2E(t)
+			e.connectCustom()
+			e.sf.FailNextToken(0, tt.err, tt.desc)
+			r := e.run("token", "acme-corp", "--refresh", "--json")
+			got := decode[errorJSON](t, r)
+			if r.status != 1 || got.Error.Code != tt.code || got.Error.SalesforceError != tt.err || got.Error.SalesforceDescription != tt.desc {
+				t.Errorf("status %d, error %+v; want %s", r.status, got.Error, tt.code)
+			}
+			if s := e.list()[0].Status; s != tt.status {
+				t.Errorf("status %s, want %s", s, tt.status)
+			}
+			e.ok("token", "acme-corp", "--refresh")
+			if s := e.list()[0].Status; s != "connected" {
+				t.Errorf("after a good refresh: status %s, want connected", s)
 			}
 		})
 	}

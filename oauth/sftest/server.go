@@ -107,6 +107,7 @@ type Server struct {
 	latency     time.Duration
 	errorPages  bool
 	failNext    *authError
+	failToken   *tokenFailure
 	restricted  map[*Org]bool
 	apiDisabled map[*Org]bool
 	codes       map[string]*authCode
@@ -308,6 +309,29 @@ func (s *Server) FailNextAuthorize(err, desc string, page bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext = &authError{code: err, desc: desc, page: page}
+}
+
+// FailNextToken makes the next token request (of any grant type) answer
+// with HTTP status (0 means 400) and the OAuth error err and description
+// desc, for what Salesforce says but the fake does not model: an inactive
+// user (inactive_user / user is inactive) or org (inactive_org /
+// organization is locked, closed, or suspended), the login rate limit
+// (rate_limit_exceeded / number of logins exceeded), an outage
+// (unknown_error / retry your request), a password change (invalid_grant /
+// authentication failure). Use the exact strings of Salesforce.
+func (s *Server) FailNextToken(status int, err, desc string) {
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failToken = &tokenFailure{status: status, err: oauthError{err, desc}}
+}
+
+// tokenFailure is the answer FailNextToken set up.
+type tokenFailure struct {
+	status int
+	err    oauthError
 }
 
 // ErrorPages sets how app-policy errors at the authorize step are shown

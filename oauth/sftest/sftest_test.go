@@ -577,6 +577,20 @@ func TestRefresh(t *testing.T) {
 		}
 	})
 
+	t.Run("FailNextToken", func(t *testing.T) {
+		f.sf.FailNextToken(0, "inactive_user", "user is inactive")
+		status, m := refresh(f.sf.Production, f.app, rt)
+		wantOAuthError(t, status, m, "inactive_user", "user is inactive")
+		if status, m := refresh(f.sf.Production, f.app, rt); status != 200 {
+			t.Errorf("only the next request fails; the one after: %d %v", status, m)
+		}
+		f.sf.FailNextToken(http.StatusServiceUnavailable, "unknown_error", "retry your request")
+		status, m = refresh(f.sf.Production, f.app, rt)
+		if status != http.StatusServiceUnavailable || m["error"] != "unknown_error" {
+			t.Errorf("outage: %d %v", status, m)
+		}
+	})
+
 	t.Run("rotation", func(t *testing.T) {
 		f.app.RotateRefreshTokens = true
 		old := str(f.tokens(t, f.app, f.admin)["refresh_token"])

@@ -98,6 +98,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, h *Host) {
 	c := clientFrom(r, f)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if tf := s.failToken; tf != nil {
+		s.failToken = nil
+		writeJSON(w, tf.status, &tf.err)
+		return
+	}
 	var (
 		resp *tokenResponse
 		oe   *oauthError
