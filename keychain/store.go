@@ -2,6 +2,7 @@ package keychain
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -253,6 +254,13 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 		IssuedAt:     g.IssuedAt.UnixMilli(),
 		ClientSecret: opts.ClientSecret,
 	}
+	// No refresh of this user's earlier connection may write its item
+	// back over the new one.
+	unlock, err := s.lockConnection(ctx, org.UserID, org.Username)
+	if err != nil {
+		return Connection{}, err
+	}
+	defer unlock()
 	var (
 		replaced *item      // the item of the same user's earlier connection
 		prior    Connection // that connection
@@ -260,7 +268,7 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 		isNew    bool       // no earlier connection of this user
 	)
 	acct := account(conn.Username)
-	err := s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
+	err = s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
 		i := slices.IndexFunc(conns, func(c Connection) bool { return strings.EqualFold(c.Username, conn.Username) })
 		switch {
 		case opts.Alias != "":
@@ -372,6 +380,12 @@ func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 		return Removed{}, err
 	}
 	r := Removed{Connection: conn}
+	// No refresh may write the item back once it is deleted.
+	unlock, err := s.lockConnection(ctx, conn.UserID, conn.Username)
+	if err != nil {
+		return r, err
+	}
+	defer unlock()
 	it, err := s.secrets.get(ctx, account(conn.Username))
 	switch {
 	case err == nil:
@@ -395,6 +409,17 @@ func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 	}
 	s.log.Info("connection removed", "alias", conn.Alias, "username", conn.Username, "revoked", r.Revoked)
 	return r, nil
+}
+
+// lockConnection takes the lock of one connection, shared by every
+// process: whoever holds it may write the connection's keychain item.
+// Locks are taken in one order: a connection's, then the index's.
+func (s *Store) lockConnection(ctx context.Context, userID, username string) (unlock func(), err error) {
+	name := userID
+	if name == "" || strings.ContainsAny(name, `/\:.`) {
+		name = fmt.Sprintf("%x", sha256.Sum256([]byte(account(username))))[:20]
+	}
+	return s.index.lock(ctx, "connection-"+name)
 }
 
 // Removed is what Remove did.

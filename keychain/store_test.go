@@ -648,3 +648,29 @@ func TestOptionsFromEnv(t *testing.T) {
 func tokenWith(refresh string) *oauth2.Token {
 	return &oauth2.Token{AccessToken: "00Dxx0000000001!AQ", RefreshToken: refresh}
 }
+
+// A new login of a user whose connection is being refreshed (rotation on)
+// must win: no refresh may write the old grant back over it.
+func TestAddDuringRefreshes(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	f.sf.Change(func() { f.app.RotateRefreshTokens = true })
+	f.connect(f.admin, oauth.Production, "")
+	fresh := f.grant(f.admin, oauth.Production)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for range 5 {
+				f.store.Token(ctx, "acme-corp", true)
+			}
+		})
+	}
+	wg.Go(func() {
+		if _, err := f.open(f.opts).Add(ctx, fresh, keychain.AddOptions{ClientSecret: f.app.ClientSecret}); err != nil {
+			t.Error(err)
+		}
+	})
+	wg.Wait()
+	if _, err := f.store.Token(ctx, "acme-corp", true); err != nil {
+		t.Fatalf("after a login during refreshes the connection is broken: %v", err)
+	}
+}

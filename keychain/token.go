@@ -41,7 +41,7 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 
 	// One refresh at a time per connection, across processes: with
 	// rotation, a second refresh with the same token would kill it.
-	unlock, err := s.index.lock(ctx, "refresh-"+conn.UserID)
+	unlock, err := s.lockConnection(ctx, conn.UserID, conn.Username)
 	if err != nil {
 		return nil, err
 	}
