@@ -26,5 +26,10 @@
 // connection NeedsReconnect. Store.Use runs an API call and, when the
 // session turns out invalid, refreshes and runs it once more.
 //
-// Every error the store returns is, or wraps, an *oauth.Diagnosis.
+// Add, Remove and a refresh, once begun, are not interrupted by their
+// context: a half-saved grant or a lost rotated token is worse than a late
+// answer, and each step has its own timeout.
+//
+// Every failure the store returns is, or wraps, an *oauth.Diagnosis; a
+// cancelled context comes back as the context's error.
 package keychain

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -72,7 +73,7 @@ func (x index) parse() ([]Connection, error) {
 	var f indexFile
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
+		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("%w: data after the JSON object", errCorrupt)
@@ -90,11 +91,18 @@ func (x index) parse() ([]Connection, error) {
 	return f.Connections, nil
 }
 
-// setAside renames a corrupt index to connections.json.corrupt-<time> so
-// that nothing overwrites it, and explains.
+// setAside renames a corrupt index to connections.json.corrupt-<time> (a
+// name not taken yet, so that nothing overwrites an earlier one), and
+// explains. The index lock is held.
 func (x index) setAside(cause error) error {
 	aside := x.path() + ".corrupt-" + time.Now().UTC().Format("20060102T150405Z")
-	if err := os.Rename(x.path(), aside); err != nil {
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		aside = fmt.Sprintf("%s.corrupt-%s-%d", x.path(), time.Now().UTC().Format("20060102T150405Z"), n)
+	}
+	if err := rename(x.path(), aside); err != nil {
 		return &oauth.Diagnosis{
 			Code:   IndexCorrupt,
 			Title:  "The connection index is corrupt",
@@ -107,7 +115,7 @@ func (x index) setAside(cause error) error {
 		Title: "The connection index was corrupt",
 		Advice: fmt.Sprintf("%s could not be read (%v). It was kept as %s and MeshMesh starts a new index. "+
 			"Your tokens are still in the keychain: repair the file and move it back, or reconnect your orgs with meshmesh connect.",
-			x.path(), errors.Unwrap(cause), aside),
+			x.path(), strings.TrimPrefix(cause.Error(), errCorrupt.Error()+": "), aside),
 		Err: cause,
 	}
 }
@@ -165,6 +173,9 @@ func (x index) lock(ctx context.Context, name string) (unlock func(), err error)
 		if err == nil {
 			err = ctx.Err()
 		}
+		if errors.Is(err, context.Canceled) {
+			return nil, err // the caller gave up: nothing to explain
+		}
 		return nil, &oauth.Diagnosis{
 			Code:   IndexFailed,
 			Title:  "Another MeshMesh is busy with your connections",
@@ -175,15 +186,12 @@ func (x index) lock(ctx context.Context, name string) (unlock func(), err error)
 	return func() { _ = l.Unlock() }, nil
 }
 
-// ensureDir creates the store's folder, readable by the user only.
+// ensureDir creates the store's folder, readable by the user only. A
+// folder that exists keeps its mode: MESHMESH_HOME may name one the user
+// chose.
 func (x index) ensureDir() error {
 	if err := os.MkdirAll(x.dir, 0o700); err != nil {
 		return x.failed("create", err)
-	}
-	if runtime.GOOS != "windows" {
-		if err := os.Chmod(x.dir, 0o700); err != nil {
-			return x.failed("protect", err)
-		}
 	}
 	return nil
 }
@@ -222,11 +230,25 @@ func writeAtomic(path string, data []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err = rename(f.Name(), path); err != nil {
 		return err
 	}
 	syncDir(dir)
 	return nil
+}
+
+// rename is os.Rename, retried for a while on Windows, where a file
+// another process has open (a reader of the index) cannot be replaced.
+func rename(from, to string) error {
+	err := os.Rename(from, to)
+	if runtime.GOOS != "windows" {
+		return err
+	}
+	for i := 0; err != nil && i < 40; i++ {
+		time.Sleep(25 * time.Millisecond)
+		err = os.Rename(from, to)
+	}
+	return err
 }
 
 // syncDir makes a rename durable where the system allows it.

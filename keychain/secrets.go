@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshmesh/meshmesh/oauth"
@@ -69,6 +70,11 @@ type secrets struct {
 	keyring Keyring
 	service string
 	timeout time.Duration
+
+	// stuck counts calls that timed out and have not returned yet: while
+	// one is outstanding the keychain is not asked again (each would
+	// leave another goroutine and D-Bus call waiting).
+	stuck *atomic.Int32
 }
 
 // item is what the keychain holds for one connection, as compact JSON.
@@ -89,9 +95,13 @@ func (it *item) issuedAt() time.Time {
 // errNotFound says the keychain has no item for a connection.
 var errNotFound = keyring.ErrNotFound
 
+// errUnreadable says the keychain's item for a connection is not one of
+// ours: as good as none.
+var errUnreadable = errors.New("keychain item is not valid JSON with a refresh token")
+
 func (s *secrets) get(ctx context.Context, user string) (*item, error) {
 	var raw string
-	err := s.call(ctx, "read", func() (err error) { raw, err = s.keyring.Get(s.service, user); return err })
+	err := s.call(ctx, "read", s.timeout, func() (err error) { raw, err = s.keyring.Get(s.service, user); return err })
 	if err != nil {
 		return nil, err
 	}
@@ -101,14 +111,19 @@ func (s *secrets) get(ctx context.Context, user string) (*item, error) {
 		return nil, &oauth.Diagnosis{
 			Code:   KeychainFailed,
 			Title:  "Unreadable keychain item",
-			Advice: fmt.Sprintf("The keychain item %q of service %q is not a MeshMesh item. Reconnect the org (meshmesh reconnect) to replace it.", user, s.service),
-			Err:    errors.New("keychain item is not valid JSON with a refresh token"),
+			Advice: fmt.Sprintf("The keychain item %q of service %q is not a MeshMesh item. Run meshmesh reconnect to replace it.", user, s.service),
+			Err:    errUnreadable,
 		}
 	}
 	return &it, nil
 }
 
 func (s *secrets) set(ctx context.Context, user string, it *item) error {
+	return s.setWithin(ctx, user, it, s.timeout)
+}
+
+// setWithin is set with its own timeout (0 means the secrets' timeout).
+func (s *secrets) setWithin(ctx context.Context, user string, it *item, timeout time.Duration) error {
 	b, err := json.Marshal(it)
 	if err != nil {
 		return err
@@ -120,20 +135,23 @@ func (s *secrets) set(ctx context.Context, user string, it *item) error {
 			Advice: fmt.Sprintf("The tokens of this connection take %d bytes, more than the %d a keychain item may hold on every system MeshMesh supports. This should not happen with Salesforce tokens: please report it.", len(b), MaxItemSize),
 		}
 	}
-	return s.call(ctx, "write", func() error { return s.keyring.Set(s.service, user, string(b)) })
+	return s.call(ctx, "write", timeout, func() error { return s.keyring.Set(s.service, user, string(b)) })
 }
 
 func (s *secrets) delete(ctx context.Context, user string) error {
-	return s.call(ctx, "delete", func() error { return s.keyring.Delete(s.service, user) })
+	return s.call(ctx, "delete", s.timeout, func() error { return s.keyring.Delete(s.service, user) })
 }
 
-// call runs one keychain call with the timeout. A call that times out
-// keeps running in its goroutine (go-keyring cannot be cancelled) but the
-// caller gets its answer at once.
-func (s *secrets) call(ctx context.Context, what string, f func() error) error {
-	timeout := s.timeout
+// call runs one keychain call, giving up after timeout (0 means
+// KeyringTimeout). A call that times out keeps running in its goroutine
+// (go-keyring cannot be cancelled) but the caller gets its answer at once,
+// and until it returns no other call is made.
+func (s *secrets) call(ctx context.Context, what string, timeout time.Duration, f func() error) error {
 	if timeout <= 0 {
 		timeout = KeyringTimeout
+	}
+	if s.stuck != nil && s.stuck.Load() > 0 {
+		return timeoutDiagnosis(what, timeout, errors.New("an earlier keychain call has not returned"))
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -146,16 +164,31 @@ func (s *secrets) call(ctx context.Context, what string, f func() error) error {
 		}
 		return keyringDiagnosis(what, err)
 	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return &oauth.Diagnosis{
-				Code:   KeychainTimeout,
-				Title:  "The keychain did not answer",
-				Advice: fmt.Sprintf("The keychain did not answer within %s. It may be waiting for you to unlock it: look for a password prompt, unlock your keyring, and try again.", timeout),
-				Err:    fmt.Errorf("keychain %s: %w", what, ctx.Err()),
-			}
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return ctx.Err() // cancelled: the caller knows why
 		}
-		return ctx.Err()
+		if s.stuck != nil {
+			s.stuck.Add(1)
+			go func() { <-done; s.stuck.Add(-1) }()
+		}
+		return timeoutDiagnosis(what, timeout, ctx.Err())
 	}
+}
+
+func timeoutDiagnosis(what string, timeout time.Duration, err error) *oauth.Diagnosis {
+	return &oauth.Diagnosis{
+		Code:   KeychainTimeout,
+		Title:  "The keychain did not answer",
+		Advice: fmt.Sprintf("The keychain did not answer within %s. It may be waiting for you to unlock it: look for a password prompt, unlock your keyring, and try again.", timeout),
+		Err:    fmt.Errorf("keychain %s: %w", what, err),
+	}
+}
+
+// isTimeout reports whether err is a keychain call that timed out: it may
+// still complete.
+func isTimeout(err error) bool {
+	var d *oauth.Diagnosis
+	return errors.As(err, &d) && d.Code == KeychainTimeout
 }
 
 // keyringDiagnosis explains a keychain error by the words its platform
@@ -178,6 +211,15 @@ func keyringDiagnosis(what string, err error) *oauth.Diagnosis {
 		strings.Contains(msg, "connection refused"):
 		d.Code, d.Title = KeychainUnavailable, "No D-Bus session bus"
 		d.Advice = "The keychain is reached over the desktop's D-Bus session bus, and there is none (DBUS_SESSION_BUS_ADDRESS is unset or stale). Run MeshMesh inside your desktop session, or start one (for example with dbus-run-session) with a keyring unlocked."
+	case runtime.GOOS == "darwin" && strings.Contains(msg, "exit status"):
+		// go-keyring's macOS backend runs /usr/bin/security and keeps
+		// only its exit status; a locked login keychain (over SSH, say)
+		// is the usual cause.
+		d.Code, d.Title = KeychainLocked, "The macOS keychain refused"
+		d.Advice = "The login keychain did not give MeshMesh its item; it is probably locked (for example in an SSH session). Unlock it with security unlock-keychain, or run MeshMesh in your desktop session, and try again."
+	case strings.Contains(msg, "logon session does not exist"):
+		d.Code, d.Title = KeychainUnavailable, "No Windows Credential Manager in this session"
+		d.Advice = "This Windows session has no credential store (a service, a scheduled task or an SSH session without a logon session). Run MeshMesh in your desktop session."
 	default:
 		d.Code, d.Title = KeychainFailed, "The keychain failed"
 		d.Advice = fmt.Sprintf("The %s keychain could not %s the connection's item: %v. Check that your keychain works, then try again.", platformKeychain(), what, err)

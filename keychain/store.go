@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshmesh/meshmesh/oauth"
@@ -124,7 +125,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	return &Store{
 		index:   index{dir: opts.Dir},
-		secrets: secrets{keyring: opts.Keyring, service: opts.Service, timeout: opts.KeyringTimeout},
+		secrets: secrets{keyring: opts.Keyring, service: opts.Service, timeout: opts.KeyringTimeout, stuck: new(atomic.Int32)},
 		engine:  opts.Engine,
 		maxAge:  opts.TokenMaxAge,
 		log:     opts.Log,
@@ -210,13 +211,38 @@ type AddOptions struct {
 
 // Add stores a grant as a connection: the tokens in the keychain first,
 // then the index entry. The same user connected again replaces the old
-// connection, and the replaced refresh token is revoked at Salesforce. On
-// an error nothing is half-saved, and the caller should revoke the grant it
-// could not keep.
+// connection, and the replaced refresh token is revoked at Salesforce.
+//
+// Nothing is half-saved: on an error the keychain is left as it was and
+// the grant, kept nowhere, is revoked — unless the keychain timed out
+// while it may still be storing it. Once begun, saving is not interrupted
+// by ctx (a half-saved grant is worse than a late answer); every step has
+// its own timeout.
 func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Connection, error) {
+	if g.Token == nil || g.Token.RefreshToken == "" {
+		return Connection{}, &oauth.Diagnosis{
+			Code:   oauth.AuthorizationFailed,
+			Title:  "No refresh token",
+			Advice: "Salesforce granted no refresh token, so the connection could not be kept. Add the refresh_token (or offline_access) scope to the app and connect again.",
+		}
+	}
+	conn, maybeStored, err := s.add(context.WithoutCancel(ctx), g, opts)
+	if err != nil && !maybeStored {
+		// The grant is kept nowhere: end it at Salesforce.
+		if rerr := s.engine.Revoke(context.WithoutCancel(ctx), g.Org.LoginURL, g.Token.RefreshToken); rerr != nil {
+			s.log.Warn("unsaved grant not revoked", "username", g.Org.Username, "err", rerr)
+		}
+	}
+	return conn, err
+}
+
+// add does Add's work; maybeStored reports, on an error, that the keychain
+// may hold the grant all the same (a write that timed out, or an undo that
+// failed), so that it must not be revoked.
+func (s *Store) add(ctx context.Context, g *oauth.Grant, opts AddOptions) (_ Connection, maybeStored bool, _ error) {
 	org := g.Org
 	if opts.Expect != "" && !strings.EqualFold(opts.Expect, org.Username) {
-		return Connection{}, &oauth.Diagnosis{
+		return Connection{}, false, &oauth.Diagnosis{
 			Code:   WrongUser,
 			Title:  fmt.Sprintf("Signed in as %s, not %s", org.Username, opts.Expect),
 			Advice: fmt.Sprintf("The browser signed in as %s, but this connection is for %s. Log out of Salesforce in your browser (or use a private window) and reconnect; to add %s as its own connection, use meshmesh connect.", org.Username, opts.Expect, org.Username),
@@ -224,12 +250,12 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 	}
 	if opts.Alias != "" {
 		if err := ValidateAlias(opts.Alias); err != nil {
-			return Connection{}, err
+			return Connection{}, false, err
 		}
 	}
-	if g.Token == nil || g.Token.RefreshToken == "" {
-		return Connection{}, errors.New("keychain: the grant has no refresh token")
-	}
+	// The time the tokens arrived here, by this machine's clock: the cache
+	// age is measured against it, not against Salesforce's issued_at.
+	now := time.Now()
 	conn := Connection{
 		Username:    org.Username,
 		OrgID:       org.OrgID,
@@ -243,29 +269,25 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 		Scopes:      opts.Scopes,
 		Status:      Connected,
 		IsSandbox:   org.IsSandbox,
-		ConnectedAt: g.IssuedAt.UTC().Truncate(time.Second),
-	}
-	if conn.ConnectedAt.IsZero() {
-		conn.ConnectedAt = time.Now().UTC().Truncate(time.Second)
+		ConnectedAt: now.UTC().Truncate(time.Second),
 	}
 	it := &item{
 		RefreshToken: g.Token.RefreshToken,
 		AccessToken:  g.Token.AccessToken,
-		IssuedAt:     g.IssuedAt.UnixMilli(),
+		IssuedAt:     now.UnixMilli(),
 		ClientSecret: opts.ClientSecret,
 	}
 	// No refresh of this user's earlier connection may write its item
 	// back over the new one.
 	unlock, err := s.lockConnection(ctx, org.UserID, org.Username)
 	if err != nil {
-		return Connection{}, err
+		return Connection{}, false, err
 	}
 	defer unlock()
 	var (
 		replaced *item      // the item of the same user's earlier connection
 		prior    Connection // that connection
 		wrote    bool       // the keychain item was written
-		isNew    bool       // no earlier connection of this user
 	)
 	acct := account(conn.Username)
 	err = s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
@@ -283,14 +305,19 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 		}
 		if i >= 0 {
 			prior = conns[i]
-			replaced, _ = s.secrets.get(ctx, acct) // nil when missing or unreadable
+			var err error
+			replaced, err = s.secrets.get(ctx, acct)
+			if err != nil && !errors.Is(err, errNotFound) && !errors.Is(err, errUnreadable) {
+				return nil, err // the keychain is not usable: do not write
+			}
 		}
 		// The keychain first: an index entry without its item would be a
 		// connection that cannot work.
 		if err := s.secrets.set(ctx, acct, it); err != nil {
+			maybeStored = isTimeout(err)
 			return nil, err
 		}
-		wrote, isNew = true, i < 0
+		wrote = true
 		if i >= 0 {
 			conns[i] = conn
 			return conns, nil
@@ -298,13 +325,22 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 		return append(conns, conn), nil
 	})
 	if err != nil {
-		if wrote && isNew {
-			// The index could not be written: do not leave the item behind.
-			if derr := s.secrets.delete(ctx, acct); derr != nil {
-				s.log.Warn("orphaned keychain item not deleted", "username", conn.Username, "err", derr)
+		if wrote {
+			// The index could not be written: put the keychain back as it
+			// was. If that fails too, the item holds the new grant: keep it
+			// alive by not reporting a definite failure.
+			var undo error
+			if replaced != nil {
+				undo = s.secrets.set(ctx, acct, replaced)
+			} else {
+				undo = s.secrets.delete(ctx, acct)
+			}
+			if undo != nil {
+				s.log.Warn("keychain item not restored after a failed save", "username", conn.Username, "err", undo)
+				return Connection{}, true, err
 			}
 		}
-		return Connection{}, err
+		return Connection{}, maybeStored, err
 	}
 	s.log.Info("connection saved", "alias", conn.Alias, "username", conn.Username, "org_id", conn.OrgID, "method", conn.Method, "environment", conn.Environment)
 	if replaced != nil && replaced.RefreshToken != it.RefreshToken {
@@ -313,7 +349,7 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 			s.log.Warn("replaced refresh token not revoked", "username", conn.Username, "err", err)
 		}
 	}
-	return conn, nil
+	return conn, false, nil
 }
 
 // CheckAlias reports whether alias is valid and free, before a login: an
@@ -363,7 +399,7 @@ func (s *Store) Reconnect(ctx context.Context, ref string) (Connection, oauth.Lo
 		switch {
 		case err == nil:
 			req.App.ClientSecret = it.ClientSecret
-		case !errors.Is(err, errNotFound):
+		case !errors.Is(err, errNotFound) && !errors.Is(err, errUnreadable):
 			return conn, req, err
 		}
 	}
@@ -379,16 +415,22 @@ func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 	if err != nil {
 		return Removed{}, err
 	}
-	r := Removed{Connection: conn}
 	// No refresh may write the item back once it is deleted.
 	unlock, err := s.lockConnection(ctx, conn.UserID, conn.Username)
 	if err != nil {
-		return r, err
+		return Removed{}, err
 	}
 	defer unlock()
+	if conn, err = s.Find(ctx, conn.Username); err != nil { // as it is now
+		return Removed{}, err
+	}
+	r := Removed{Connection: conn}
 	it, err := s.secrets.get(ctx, account(conn.Username))
 	switch {
 	case err == nil:
+		// From here on, finish: a revoked token left in the keychain
+		// would be a connection that says connected and cannot work.
+		ctx = context.WithoutCancel(ctx)
 		if r.RevokeErr = s.engine.Revoke(ctx, conn.LoginURL, it.RefreshToken); r.RevokeErr == nil {
 			r.Revoked = true
 		}
@@ -399,6 +441,9 @@ func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 		return r, err
 	}
 	if err := s.secrets.delete(ctx, account(conn.Username)); err != nil && !errors.Is(err, errNotFound) {
+		if r.Revoked {
+			s.setStatus(ctx, conn.Username, NeedsReconnect, "")
+		}
 		return r, err
 	}
 	err = s.index.update(ctx, func(conns []Connection) ([]Connection, error) {

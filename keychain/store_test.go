@@ -1,8 +1,11 @@
 package keychain_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,15 +30,21 @@ type memKeyring struct {
 	items map[string]string
 	block chan struct{} // when set, every call waits for it
 	err   error         // when set, every call fails with it
+	onSet func()        // when set, called after each Set
+	// deleteErr, when set, is what Delete fails with.
+	deleteErr error
 }
 
 func newMemKeyring() *memKeyring { return &memKeyring{items: map[string]string{}} }
 
 func (k *memKeyring) wait() error {
-	if k.block != nil {
-		<-k.block
+	k.mu.Lock()
+	block, err := k.block, k.err
+	k.mu.Unlock()
+	if block != nil {
+		<-block
 	}
-	return k.err
+	return err
 }
 
 func (k *memKeyring) Get(service, user string) (string, error) {
@@ -56,8 +65,12 @@ func (k *memKeyring) Set(service, user, secret string) error {
 		return err
 	}
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	k.items[service+"\x00"+user] = secret
+	onSet := k.onSet
+	k.mu.Unlock()
+	if onSet != nil {
+		onSet()
+	}
 	return nil
 }
 
@@ -67,6 +80,9 @@ func (k *memKeyring) Delete(service, user string) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.deleteErr != nil {
+		return k.deleteErr
+	}
 	if _, ok := k.items[service+"\x00"+user]; !ok {
 		return keyring.ErrNotFound
 	}
@@ -272,11 +288,11 @@ func TestIndexFile(t *testing.T) {
 }
 
 func TestCorruptIndex(t *testing.T) {
-	for _, tt := range []struct{ name, content string }{
-		{"truncated", `{"version":1,"connections":[{"alias":"acme"`},
-		{"not JSON", "hello"},
-		{"no version", `{"connections":[]}`},
-		{"two objects", `{"version":1,"connections":[]}{}`},
+	for _, tt := range []struct{ name, content, detail string }{
+		{"truncated", `{"version":1,"connections":[{"alias":"acme"`, "unexpected EOF"},
+		{"not JSON", "hello", "invalid character 'h'"},
+		{"no version", `{"connections":[]}`, "no version"},
+		{"two objects", `{"version":1,"connections":[]}{}`, "data after the JSON object"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, newMemKeyring())
@@ -288,8 +304,8 @@ func TestCorruptIndex(t *testing.T) {
 			}
 			_, err := f.store.List(ctx)
 			d := wantCode(t, err, keychain.IndexCorrupt)
-			if !strings.Contains(d.Advice, f.store.IndexPath()) || !strings.Contains(d.Advice, ".corrupt-") {
-				t.Errorf("advice %q names neither the index nor where it was kept", d.Advice)
+			if !strings.Contains(d.Advice, f.store.IndexPath()) || !strings.Contains(d.Advice, ".corrupt-") || !strings.Contains(d.Advice, tt.detail) {
+				t.Errorf("advice %q does not name the index, where it was kept and what is wrong (%s)", d.Advice, tt.detail)
 			}
 			kept, _ := filepath.Glob(f.store.IndexPath() + ".corrupt-*")
 			if len(kept) != 1 {
@@ -305,6 +321,12 @@ func TestCorruptIndex(t *testing.T) {
 			}
 			if b, _ := os.ReadFile(kept[0]); string(b) != tt.content {
 				t.Errorf("kept file changed to %q", b)
+			}
+			// Corrupt again (within the same second): both are kept.
+			os.WriteFile(f.store.IndexPath(), []byte("again"), 0o600)
+			f.store.List(ctx)
+			if kept, _ := filepath.Glob(f.store.IndexPath() + ".corrupt-*"); len(kept) != 2 {
+				t.Errorf("after a second corruption, kept: %v", kept)
 			}
 		})
 	}
@@ -538,8 +560,10 @@ func TestKeyringTimeout(t *testing.T) {
 	kr := newMemKeyring()
 	f := newFixture(t, kr)
 	f.connect(f.admin, oauth.Production, "")
-	kr.block = make(chan struct{})
-	defer close(kr.block)
+	block := make(chan struct{})
+	kr.mu.Lock()
+	kr.block = block
+	kr.mu.Unlock()
 	s := f.open(func(o keychain.Options) keychain.Options { o.KeyringTimeout = 100 * time.Millisecond; return o }(f.opts))
 	start := time.Now()
 	_, err := s.Token(ctx, "acme-corp", false)
@@ -549,6 +573,28 @@ func TestKeyringTimeout(t *testing.T) {
 	}
 	if !strings.Contains(d.Advice, "unlock") {
 		t.Errorf("advice %q does not mention unlocking", d.Advice)
+	}
+	// While that call hangs, the keychain is not asked again.
+	start = time.Now()
+	_, err = s.Token(ctx, "acme-corp", false)
+	wantCode(t, err, keychain.KeychainTimeout)
+	if el := time.Since(start); el > 50*time.Millisecond {
+		t.Errorf("a second call waited %s for a keychain that already hangs", el)
+	}
+	// Once it answers, the keychain is used again.
+	kr.mu.Lock()
+	kr.block = nil
+	kr.mu.Unlock()
+	close(block)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err = s.Token(ctx, "acme-corp", false); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Errorf("after the keychain answered: %v", err)
 	}
 }
 
@@ -672,5 +718,163 @@ func TestAddDuringRefreshes(t *testing.T) {
 	wg.Wait()
 	if _, err := f.store.Token(ctx, "acme-corp", true); err != nil {
 		t.Fatalf("after a login during refreshes the connection is broken: %v", err)
+	}
+}
+
+// roundTripper lets a test act while a request to the fake is in flight.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// onRefresh makes the fixture's engine call before while the next
+// refresh request is on its way to the fake, and after once its answer is
+// in (each may be nil). Later refreshes run plain.
+func (f *fixture) onRefresh(before, after func()) {
+	var once sync.Once
+	c := *f.sf.Client()
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = roundTripper(func(r *http.Request) (*http.Response, error) {
+		isRefresh := false
+		if r.URL.Path == "/services/oauth2/token" && r.Body != nil && strings.Contains(peekForm(r), "grant_type=refresh_token") {
+			once.Do(func() { isRefresh = true })
+		}
+		if isRefresh && before != nil {
+			before()
+		}
+		resp, err := base.RoundTrip(r)
+		if isRefresh && after != nil {
+			after()
+		}
+		return resp, err
+	})
+	f.engine.HTTPClient = &c
+}
+
+// peekForm reads a request's body and puts it back.
+func peekForm(r *http.Request) string {
+	b, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return string(b)
+}
+
+// A login while a refresh is in flight: the refresh must not write the
+// old grant back over the new one.
+func TestAddWhileRefreshing(t *testing.T) {
+	kr := newMemKeyring()
+	f := newFixture(t, kr)
+	f.connect(f.admin, oauth.Production, "")
+	fresh := f.grant(f.admin, oauth.Production)
+	other := f.open(f.opts) // another process
+	added := make(chan error, 1)
+	f.onRefresh(func() {
+		go func() {
+			_, err := other.Add(ctx, fresh, keychain.AddOptions{ClientSecret: f.app.ClientSecret})
+			added <- err
+		}()
+		time.Sleep(100 * time.Millisecond) // without the connection lock, Add would be done by now
+	}, nil)
+	if _, err := f.store.Token(ctx, "acme-corp", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-added; err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := kr.Get(f.opts.Service, "admin@acme.example")
+	if !strings.Contains(raw, `"refresh_token":"`+fresh.Token.RefreshToken+`"`) {
+		t.Error("the keychain does not hold the new login's refresh token")
+	}
+	if _, err := other.Token(ctx, "acme-corp", true); err != nil {
+		t.Errorf("the connection does not work after the login: %v", err)
+	}
+}
+
+// Remove while a refresh is in flight: the refresh must not put the item
+// back.
+func TestRemoveWhileRefreshing(t *testing.T) {
+	kr := newMemKeyring()
+	f := newFixture(t, kr)
+	f.sf.Change(func() { f.app.RotateRefreshTokens = true })
+	f.connect(f.admin, oauth.Production, "")
+	other := f.open(f.opts)
+	removed := make(chan error, 1)
+	f.onRefresh(nil, func() { // the rotated token is in, not yet saved
+		go func() { _, err := other.Remove(ctx, "acme-corp"); removed <- err }()
+		time.Sleep(100 * time.Millisecond)
+	})
+	f.store.Token(ctx, "acme-corp", true)
+	if err := <-removed; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.Get(f.opts.Service, "admin@acme.example"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("the keychain item came back after Remove: %v", err)
+	}
+}
+
+// Ctrl-C just after Salesforce rotated the refresh token: the new one is
+// saved all the same.
+func TestCancelAfterRotation(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	f.sf.Change(func() { f.app.RotateRefreshTokens = true })
+	f.connect(f.admin, oauth.Production, "")
+	cctx, cancel := context.WithCancel(ctx)
+	f.onRefresh(nil, cancel)
+	f.store.Token(cctx, "acme-corp", true)
+	f.engine.HTTPClient = f.sf.Client()
+	if _, err := f.store.Token(ctx, "acme-corp", true); err != nil {
+		t.Errorf("the connection died with a cancelled refresh: %v", err)
+	}
+}
+
+// The index cannot be written while a login replaces a connection: the
+// old connection is left working and the new grant is revoked.
+func TestFailedReplaceKeepsOldConnection(t *testing.T) {
+	kr := newMemKeyring()
+	f := newFixture(t, kr)
+	f.connect(f.admin, oauth.Production, "")
+	before, _ := kr.Get(f.opts.Service, "admin@acme.example")
+	fresh := f.grant(f.admin, oauth.Production)
+	moved := f.opts.Dir + ".moved"
+	var once sync.Once
+	kr.onSet = func() {
+		once.Do(func() { // the folder vanishes between the keychain write and the index write
+			if err := os.Rename(f.opts.Dir, moved); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	f.sf.ResetRequests()
+	_, err := f.store.Add(ctx, fresh, keychain.AddOptions{Alias: "renamed", ClientSecret: f.app.ClientSecret})
+	wantCode(t, err, keychain.IndexFailed)
+	if err := os.Rename(moved, f.opts.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := kr.Get(f.opts.Service, "admin@acme.example"); after != before {
+		t.Error("the keychain item was not restored")
+	}
+	if n := f.requests("/services/oauth2/revoke"); n != 1 {
+		t.Errorf("%d revocations, want 1 (the grant that could not be kept)", n)
+	}
+	if _, err := f.engine.Refresh(ctx, f.sf.Production.URL, oauth.App{ClientID: f.app.ClientID, ClientSecret: f.app.ClientSecret}, fresh.Token.RefreshToken); err == nil {
+		t.Error("the grant that could not be kept still works at Salesforce")
+	}
+	if _, err := f.store.Token(ctx, "acme-corp", true); err != nil {
+		t.Errorf("the old connection no longer works: %v", err)
+	}
+}
+
+// Revoked, but the keychain would not delete the item: the connection
+// stays, marked needs_reconnect, and the error says why.
+func TestRemoveRevokedButNotDeleted(t *testing.T) {
+	kr := newMemKeyring()
+	f := newFixture(t, kr)
+	f.connect(f.admin, oauth.Production, "")
+	kr.deleteErr = errors.New("failed to unlock correct collection '/org/freedesktop/secrets/collection/login'")
+	_, err := f.store.Remove(ctx, "acme-corp")
+	wantCode(t, err, keychain.KeychainLocked)
+	if c, err := f.store.Find(ctx, "acme-corp"); err != nil || c.Status != keychain.NeedsReconnect {
+		t.Errorf("after a revoke without delete: %+v, %v; want needs_reconnect", c, err)
 	}
 }

@@ -55,6 +55,11 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 		return &Token{AccessToken: it.AccessToken, InstanceURL: conn.InstanceURL, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: it.issuedAt()}, nil
 	}
 
+	// From the refresh request on, finish whatever ctx says: with
+	// rotation, Salesforce kills the old refresh token as soon as it
+	// answers, and the new one must reach the keychain. Each step has its
+	// own timeout.
+	ctx = context.WithoutCancel(ctx)
 	app := oauth.App{ClientID: conn.ClientID, ClientSecret: it.ClientSecret, Scopes: conn.Scopes}
 	r, err := s.engine.Refresh(ctx, conn.LoginURL, app, it.RefreshToken)
 	if err != nil {
@@ -69,13 +74,17 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 		it.RefreshToken = r.Token.RefreshToken
 	}
 	it.AccessToken = r.Token.AccessToken
-	it.IssuedAt = r.IssuedAt.UnixMilli()
-	if err := s.secrets.set(ctx, acct, it); err != nil {
+	it.IssuedAt = time.Now().UnixMilli() // this machine's clock, as cached compares
+	timeout := time.Duration(0)
+	if r.Rotated {
+		timeout = RotatedSaveTimeout // the only copy of the new refresh token
+	}
+	if err := s.secrets.setWithin(ctx, acct, it, timeout); err != nil {
 		if r.Rotated {
 			// The old refresh token died with the rotation and the new one
 			// is lost: only a new login helps.
 			s.setStatus(ctx, conn.Username, NeedsReconnect, "")
-			return nil, fmt.Errorf("keychain: Salesforce rotated the refresh token of %s but the new one could not be saved, so the connection must be reconnected: %w", conn.Name(), err)
+			return nil, rotationLost(conn, err)
 		}
 		s.log.Warn("refreshed token not cached", "alias", conn.Alias, "err", err)
 	}
@@ -87,7 +96,24 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 		instance = r.InstanceURL
 	}
 	s.log.Info("token refreshed", "alias", conn.Alias, "username", conn.Username, "rotated", r.Rotated)
-	return &Token{AccessToken: it.AccessToken, InstanceURL: instance, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: r.IssuedAt, Refreshed: true}, nil
+	return &Token{AccessToken: it.AccessToken, InstanceURL: instance, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: it.issuedAt(), Refreshed: true}, nil
+}
+
+// RotatedSaveTimeout bounds the keychain write of a rotated refresh token:
+// longer than KeyringTimeout, since it is the token's only copy and a
+// keyring may be waiting for the user to unlock it.
+const RotatedSaveTimeout = time.Minute
+
+// rotationLost explains a rotated refresh token that could not be saved.
+func rotationLost(conn Connection, err error) *oauth.Diagnosis {
+	return &oauth.Diagnosis{
+		Code:  KeychainFailed,
+		Title: "The renewed token could not be saved",
+		Advice: fmt.Sprintf("Salesforce rotated the refresh token of %s (the old one no longer works), but the keychain did not take the new one (%v). Make sure your keychain is unlocked, then run meshmesh reconnect %s.",
+			conn.Name(), err, conn.Name()),
+		Fixes: []oauth.Fix{{Kind: oauth.FixReconnect, Label: "Reconnect"}},
+		Err:   err,
+	}
 }
 
 // cached returns the cached access token when it may still be used.
