@@ -249,6 +249,17 @@ func (e *e2e) item(username string) (map[string]any, bool) {
 	return it, true
 }
 
+// deleteItem deletes a connection's keychain item from outside the
+// program, as a user might.
+func (e *e2e) deleteItem(username string) {
+	e.t.Helper()
+	clear := exec.Command("secret-tool", "clear", "service", "meshmesh", "username", username)
+	clear.Env = append(os.Environ(), e.session.Env()...)
+	if out, err := clear.CombinedOutput(); err != nil {
+		e.t.Fatalf("secret-tool clear: %v %s", err, out)
+	}
+}
+
 func (e *e2e) requests(path string) []sftest.Request {
 	var out []sftest.Request
 	for _, r := range e.sf.Requests() {
@@ -416,8 +427,12 @@ func TestDiagnosesThroughCLI(t *testing.T) {
 			}
 			r := tt.run()
 			got := decode[errorJSON](t, r)
-			if r.status != 1 || got.Error.Code != tt.code {
-				t.Fatalf("status %d, code %q (%s); want 1 and %s\nstderr: %s", r.status, got.Error.Code, got.Error.Title, tt.code, r.stderr)
+			status := 1
+			if tt.code == "lightning_domain" || tt.code == "invalid_domain" {
+				status = 2 // a bad --domain is a usage error, diagnosed
+			}
+			if r.status != status || got.Error.Code != tt.code {
+				t.Fatalf("status %d, code %q (%s); want %d and %s\nstderr: %s", r.status, got.Error.Code, got.Error.Title, status, tt.code, r.stderr)
 			}
 			if got.Error.Title == "" || got.Error.Advice == "" || got.Error.SalesforceError != tt.sfErr {
 				t.Errorf("error object %+v; want a title, advice and Salesforce error %q", got.Error, tt.sfErr)
@@ -571,6 +586,54 @@ func TestDeadRefreshTokenNeedsReconnect(t *testing.T) {
 	}
 }
 
+// TestReconnectWithSecret: reconnect mends a custom-app connection whose
+// consumer secret changed or whose keychain item is gone, given the secret
+// as connect takes it; the new secret is kept for refreshes.
+func TestReconnectWithSecret(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		breaks func(e *e2e) // what goes wrong
+		code   string       // what token --refresh says then
+		stdin  bool         // the secret on stdin, else in MESHMESH_CLIENT_SECRET
+	}{
+		{"keychain item deleted", func(e *e2e) { e.deleteItem(e.admin.Username) }, "keychain_item_missing", true},
+		{"keychain item deleted, secret in the environment", func(e *e2e) { e.deleteItem(e.admin.Username) }, "keychain_item_missing", false},
+		{"secret changed", func(e *e2e) { e.sf.Change(func() { e.app.ClientSecret = "new" }) }, "invalid_client_secret", false},
+		{"secret changed, secret on stdin", func(e *e2e) { e.sf.Change(func() { e.app.ClientSecret = "new" }) }, "invalid_client_secret", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newE2E(t)
+			if r := e.connectCustom(); r.status != 0 {
+				t.Fatalf("connect: %s", r.stderr)
+			}
+			tt.breaks(e)
+			r := e.run("token", "acme-corp", "--refresh", "--json")
+			if got := decode[errorJSON](t, r); r.status != 1 || got.Error.Code != tt.code {
+				t.Fatalf("token --refresh: status %d, error %+v; want %s", r.status, got.Error, tt.code)
+			}
+			r = e.run("reconnect", "acme-corp", "--json")
+			if got := decode[errorJSON](t, r); r.status != 1 || got.Error.Code != "invalid_client_secret" {
+				t.Fatalf("reconnect without the secret: status %d, error %+v; want invalid_client_secret", r.status, got.Error)
+			}
+			secret := e.app.ClientSecret
+			if tt.stdin {
+				r = e.runIn(secret+"\n", "reconnect", "acme-corp", "--client-secret-stdin", "--json")
+			} else {
+				e.env["MESHMESH_CLIENT_SECRET"] = secret
+				r = e.run("reconnect", "acme-corp", "--json")
+				delete(e.env, "MESHMESH_CLIENT_SECRET")
+			}
+			if o := decode[struct{ Org orgJSON }](t, r).Org; r.status != 0 || o.Status != "connected" || o.Alias != "acme-corp" {
+				t.Fatalf("reconnect: status %d, %+v\nstderr: %s", r.status, o, r.stderr)
+			}
+			if it, _ := e.item(e.admin.Username); it["client_secret"] != secret {
+				t.Error("the keychain item does not hold the secret given to reconnect")
+			}
+			e.ok("token", "acme-corp", "--refresh")
+		})
+	}
+}
+
 func TestRemove(t *testing.T) {
 	e := newE2E(t)
 	e.connectCustom()
@@ -579,8 +642,9 @@ func TestRemove(t *testing.T) {
 		t.Fatal("no keychain item after connect")
 	}
 	r := e.ok("remove", "acme-corp")
+	addBack := "meshmesh connect --method custom --env production --client-id " + e.app.ClientID
 	if !strings.Contains(r.stdout, "Removed acme-corp (admin@acme.example).") || !strings.Contains(r.stderr, "revoked at Salesforce") ||
-		!strings.Contains(r.stderr, "To add it back: meshmesh connect --method custom --env production") {
+		!strings.Contains(r.stderr, "To add it back: "+addBack+"\n") {
 		t.Errorf("remove said %q / %q", r.stdout, r.stderr)
 	}
 	if n := len(e.requests("/services/oauth2/revoke")); n != 1 {
@@ -597,6 +661,13 @@ func TestRemove(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	if resp, err := e.sf.Client().Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("userinfo after remove: %v %v, want 403", resp, err)
+	}
+	// Following the hint (with the app's secret) adds it back.
+	e.env["MESHMESH_CLIENT_SECRET"] = e.app.ClientSecret
+	r = e.ok(strings.Fields(addBack)[1:]...)
+	delete(e.env, "MESHMESH_CLIENT_SECRET")
+	if orgs := e.list(); !strings.Contains(r.stdout, "Connected to Acme Corp as admin@acme.example") || len(orgs) != 1 || orgs[0].ClientID != e.app.ClientID {
+		t.Errorf("following the hint: %q, %+v", r.stdout, orgs)
 	}
 
 	// Salesforce out of reach: forgotten all the same, and said so.
@@ -713,14 +784,15 @@ func TestForgedCallback(t *testing.T) {
 // and does not hang, and list never needs the keychain.
 func TestKeychainFailures(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		opt   keychaintest.Option
-		code  string
-		words string
+		name    string
+		opt     keychaintest.Option
+		code    string
+		words   string
+		revokes int // 0 when the keychain may still store the grant
 	}{
-		{"no Secret Service", keychaintest.WithoutSecretService(), "keychain_unavailable", "No keychain (Secret Service) is running"},
-		{"locked keyring", keychaintest.Locked(), "keychain_locked", "Your keyring is locked"},
-		{"keyring never answers", keychaintest.Hanging(), "keychain_timeout", "did not answer within 3s"},
+		{"no Secret Service", keychaintest.WithoutSecretService(), "keychain_unavailable", "No keychain (Secret Service) is running", 1},
+		{"locked keyring", keychaintest.Locked(), "keychain_locked", "Your keyring is locked", 1},
+		{"keyring never answers", keychaintest.Hanging(), "keychain_timeout", "did not answer within 3s", 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newE2E(t, tt.opt)
@@ -733,12 +805,13 @@ func TestKeychainFailures(t *testing.T) {
 			if el := time.Since(start); el > 20*time.Second {
 				t.Errorf("took %s", el)
 			}
-			// Nothing half-saved, and the unsaved token was revoked.
+			// Nothing half-saved; the token that was surely not kept is
+			// revoked (a keychain that timed out may still store it).
 			if orgs := e.list(); len(orgs) != 0 {
 				t.Errorf("listed without a keychain item: %+v", orgs)
 			}
-			if n := len(e.requests("/services/oauth2/revoke")); n != 1 {
-				t.Errorf("%d revoke requests for the grant that could not be kept, want 1", n)
+			if n := len(e.requests("/services/oauth2/revoke")); n != tt.revokes {
+				t.Errorf("%d revoke requests for the grant that could not be kept, want %d", n, tt.revokes)
 			}
 		})
 	}
@@ -848,39 +921,40 @@ func TestNoSecretInFiles(t *testing.T) {
 // already made.
 func TestConnectionDiagnosesThroughCLI(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		run  func(e *e2e) result
-		code string
+		name   string
+		run    func(e *e2e) result
+		status int
+		code   string
 	}{
 		{"alias taken", func(e *e2e) result {
 			e.env["SFTEST_USER"] = e.dev.Username
 			return e.connectCustom("--alias", "acme-corp")
-		}, "alias_taken"},
-		{"invalid alias", func(e *e2e) result { return e.connectCustom("--alias", "no spaces please") }, "alias_invalid"},
+		}, 1, "alias_taken"},
+		{"invalid alias", func(e *e2e) result { return e.connectCustom("--alias", "no spaces please") }, 2, "alias_invalid"},
 		{"two users of one org", func(e *e2e) result {
 			e.env["SFTEST_USER"] = e.dev.Username
 			e.connectCustom()
 			return e.run("token", e.prod.ID, "--json")
-		}, "org_ambiguous"},
+		}, 1, "org_ambiguous"},
 		{"keychain item deleted behind our back", func(e *e2e) result {
-			clear := exec.Command("secret-tool", "clear", "service", "meshmesh", "username", e.admin.Username)
-			clear.Env = append(os.Environ(), e.session.Env()...)
-			if out, err := clear.CombinedOutput(); err != nil {
-				t.Fatalf("secret-tool clear: %v %s", err, out)
-			}
+			e.deleteItem(e.admin.Username)
 			return e.run("token", "acme-corp", "--json")
-		}, "keychain_item_missing"},
+		}, 1, "keychain_item_missing"},
 		{"browser cannot start", func(e *e2e) result {
 			e.env["BROWSER"] = "false"
 			return e.run("open", "acme-corp", "--json")
-		}, "browser_failed"},
+		}, 1, "browser_failed"},
 		{"sf present, Quick Connect not in this build", func(e *e2e) result {
 			bin := filepath.Join(e.root, "bin")
 			os.MkdirAll(bin, 0o755)
 			os.WriteFile(filepath.Join(bin, "sf"), []byte("#!/bin/sh\nexit 0\n"), 0o755)
 			e.env["PATH"] = bin
 			return e.run("connect", "--method", "quick", "--json")
-		}, "method_not_configured"},
+		}, 1, "method_not_configured"},
+		{"a secret for a connection without one", func(e *e2e) result {
+			e.ok("connect", "--method", "meshmesh", "--alias", "acme-mm")
+			return e.runIn("s3cret\n", "reconnect", "acme-mm", "--client-secret-stdin", "--json")
+		}, 2, "usage"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newE2E(t)
@@ -889,8 +963,8 @@ func TestConnectionDiagnosesThroughCLI(t *testing.T) {
 			}
 			r := tt.run(e)
 			got := decode[errorJSON](t, r)
-			if r.status != 1 || got.Error.Code != tt.code || got.Error.Title == "" || got.Error.Advice == "" {
-				t.Errorf("status %d, error %+v; want 1 and %s", r.status, got.Error, tt.code)
+			if r.status != tt.status || got.Error.Code != tt.code || got.Error.Title == "" || got.Error.Advice == "" {
+				t.Errorf("status %d, error %+v; want %d and %s", r.status, got.Error, tt.status, tt.code)
 			}
 		})
 	}

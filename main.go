@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -74,20 +75,31 @@ type cli struct {
 // do runs it with the positional arguments.
 type command struct {
 	name, args, summary string
-	nargs               int // positional arguments required
+	nargs               int   // positional arguments required
+	needs               needs // what it uses of the configuration
 	setup               func(c *cli, fs *flag.FlagSet) func(ctx context.Context, args []string) error
 }
 
+// needs is what a command uses of the configuration: it reads only that,
+// so that configuration it does not use cannot make it fail.
+type needs int
+
+const (
+	needsNothing  needs = iota // no configuration
+	needsSettings              // the oauth settings: c.engine
+	needsStore                 // the settings, the log and the store: c.engine, c.log, c.store
+)
+
 func commands() []command {
 	return []command{
-		{"connect", "--method custom|meshmesh|quick --env production|sandbox|custom [flags]", "connect an org through your browser", 0, (*cli).connectCmd},
-		{"list", "[--json]", "list connections (no network, no keychain)", 0, (*cli).listCmd},
-		{"token", "ORG [--refresh] [--json]", "print a valid access token of ORG", 1, (*cli).tokenCmd},
-		{"open", "ORG [--url-only]", "open ORG in the browser, signed in", 1, (*cli).openCmd},
-		{"reconnect", "ORG", "log ORG in again (same method, environment and user)", 1, (*cli).reconnectCmd},
-		{"remove", "ORG", "revoke ORG's token at Salesforce and forget it", 1, (*cli).removeCmd},
-		{"install-url", "--env production|sandbox|custom [--domain URL]", "print the MeshMesh package install URL", 0, (*cli).installURLCmd},
-		{"version", "", "print the version", 0, (*cli).versionCmd},
+		{"connect", "--method custom|meshmesh|quick --env production|sandbox|custom [flags]", "connect an org through your browser", 0, needsStore, (*cli).connectCmd},
+		{"list", "[--json]", "list connections (no network, no keychain)", 0, needsStore, (*cli).listCmd},
+		{"token", "ORG [--refresh] [--json]", "print a valid access token of ORG", 1, needsStore, (*cli).tokenCmd},
+		{"open", "ORG [--url-only]", "open ORG in the browser, signed in", 1, needsStore, (*cli).openCmd},
+		{"reconnect", "ORG [--client-secret-stdin]", "log ORG in again (same method, environment and user)", 1, needsStore, (*cli).reconnectCmd},
+		{"remove", "ORG", "revoke ORG's token at Salesforce and forget it", 1, needsStore, (*cli).removeCmd},
+		{"install-url", "--env production|sandbox|custom [--domain URL]", "print the MeshMesh package install URL", 0, needsSettings, (*cli).installURLCmd},
+		{"version", "", "print the version", 0, needsNothing, (*cli).versionCmd},
 	}
 }
 
@@ -103,7 +115,8 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	name := args[0]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		c.usage(c.stdout)
+		c.json = hasFlag(args[1:], "json")
+		c.help(c.usage)
 		return exitOK
 	case "--version", "-version":
 		name = "version"
@@ -125,7 +138,7 @@ func (c *cli) runCommand(ctx context.Context, cmd command, args []string) int {
 	c.json = hasFlag(args, "json") // known even when parsing fails
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		c.commandUsage(c.stdout, cmd, fs)
+		c.help(func(w io.Writer) { c.commandUsage(w, cmd, fs) })
 		return exitOK
 	}
 	if err != nil {
@@ -138,7 +151,7 @@ func (c *cli) runCommand(ctx context.Context, cmd command, args []string) int {
 		}
 		return c.usageError(fmt.Sprintf("meshmesh %s takes %s", cmd.name, what), fmt.Sprintf("Usage: meshmesh %s %s", cmd.name, cmd.args))
 	}
-	if err := c.setupEnv(); err != nil {
+	if err := c.setupEnv(cmd.needs); err != nil {
 		return c.usageError(err.Error(), "Fix the environment variable; the README lists them.")
 	}
 	c.log.Info("command", "name", cmd.name, "version", version)
@@ -148,7 +161,7 @@ func (c *cli) runCommand(ctx context.Context, cmd command, args []string) int {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ue):
-		return c.usageError(ue.problem, ue.fix)
+		return c.fail(ue.d, exitUsage)
 	case ctx.Err() != nil: // interrupted
 		c.log.Info("cancelled", "name", cmd.name)
 		advice := "Interrupted before it finished: run it again."
@@ -161,12 +174,21 @@ func (c *cli) runCommand(ctx context.Context, cmd command, args []string) int {
 	return c.fail(err, exitFailed)
 }
 
-// setupEnv reads the configuration and opens the log, the engine and the
-// store.
-func (c *cli) setupEnv() error {
+// setupEnv reads what a command needs of the configuration: the oauth
+// settings for c.engine; for the store, also the store's options, and it
+// opens the log. Without a log, c.log discards.
+func (c *cli) setupEnv(n needs) error {
+	c.log = slog.New(slog.DiscardHandler)
+	if n < needsSettings {
+		return nil
+	}
 	settings, err := oauth.SettingsFromEnv(c.getenv)
 	if err != nil {
 		return err
+	}
+	if n < needsStore {
+		c.engine = &oauth.Engine{Settings: settings, Log: c.log}
+		return nil
 	}
 	opts, err := keychain.OptionsFromEnv(c.getenv)
 	if err != nil {
@@ -179,18 +201,33 @@ func (c *cli) setupEnv() error {
 	return err
 }
 
-// usageErr is a command's complaint about its arguments: exit status 2.
-type usageErr struct{ problem, fix string }
+// usageErr is a complaint about a command's arguments: exit status 2. Its
+// diagnosis has the code "usage", or a more exact one (an invalid alias
+// or domain).
+type usageErr struct{ d *oauth.Diagnosis }
 
-func (e usageErr) Error() string { return e.problem }
+func (e usageErr) Error() string { return e.d.Error() }
+func (e usageErr) Unwrap() error { return e.d }
 
-func (c *cli) usageError(problem, fix string) int {
-	if c.json {
-		c.printJSON(map[string]any{"error": errorObject{Code: string(codeUsage), Title: problem, Advice: fix}})
-	} else {
-		fmt.Fprintf(c.stderr, "meshmesh: %s\n%s\n", problem, fix)
+// badUsage returns a usage error with the code "usage".
+func badUsage(problem, fix string) error {
+	return usageErr{&oauth.Diagnosis{Code: codeUsage, Title: problem, Advice: fix}}
+}
+
+// usageOf makes err, the diagnosis of a bad argument, a usage error that
+// keeps the diagnosis's code, title and advice.
+func usageOf(err error) error {
+	var d *oauth.Diagnosis
+	if !errors.As(err, &d) {
+		return err
 	}
-	return exitUsage
+	return usageErr{d}
+}
+
+// usageError reports a usage error with the code "usage" and returns exit
+// status 2.
+func (c *cli) usageError(problem, fix string) int {
+	return c.fail(badUsage(problem, fix), exitUsage)
 }
 
 // errorObject is the error a --json run prints.
@@ -233,6 +270,17 @@ func (c *cli) fail(err error, status int) int {
 	return status
 }
 
+// help prints a usage text on stdout: with --json, as {"usage": text}.
+func (c *cli) help(write func(io.Writer)) {
+	if !c.json {
+		write(c.stdout)
+		return
+	}
+	var b strings.Builder
+	write(&b)
+	c.printJSON(map[string]string{"usage": b.String()})
+}
+
 func (c *cli) printJSON(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -266,7 +314,7 @@ func (c *cli) connectCmd(fs *flag.FlagSet) func(context.Context, []string) error
 		}
 		m, err := oauth.ParseMethod(*method)
 		if err != nil {
-			return usageErr{err.Error(), "Use --method custom, meshmesh or quick."}
+			return badUsage(err.Error(), "Use --method custom, meshmesh or quick.")
 		}
 		target, err := parseTarget(*env, *domain)
 		if err != nil {
@@ -274,18 +322,19 @@ func (c *cli) connectCmd(fs *flag.FlagSet) func(context.Context, []string) error
 		}
 		req := oauth.LoginRequest{Method: m, Target: target, App: oauth.App{ClientID: *clientID, Scopes: strings.Fields(strings.ReplaceAll(*scopes, ",", " "))}}
 		if missing := missingScopes(req.App.Scopes); len(missing) > 0 {
-			return usageErr{fmt.Sprintf("--scopes %q lacks %s", *scopes, strings.Join(missing, " and ")),
-				"MeshMesh needs at least api, refresh_token (or offline_access) and web: use --scopes \"" + strings.Join(oauth.DefaultScopes, " ") + "\"."}
+			return badUsage(fmt.Sprintf("--scopes %q lacks %s", *scopes, strings.Join(missing, " and ")),
+				"MeshMesh needs at least api, refresh_token (or offline_access) and web: use --scopes \""+strings.Join(oauth.DefaultScopes, " ")+"\".")
 		}
 		if m == oauth.CustomApp && *clientID == "" {
-			return usageErr{"--method custom needs --client-id", "Give the consumer key of your org's connected app (Setup → App Manager → your app → View → Manage Consumer Details)."}
+			return badUsage("--method custom needs --client-id", "Give the consumer key of your org's connected app (Setup → App Manager → your app → View → Manage Consumer Details).")
 		}
-		if m == oauth.CustomApp {
-			if req.App.ClientSecret, err = c.clientSecret(*secretStdin); err != nil {
-				return err
+		if *alias != "" {
+			if err := keychain.ValidateAlias(*alias); err != nil {
+				return usageOf(err)
 			}
-		} else if *secretStdin {
-			return usageErr{"--client-secret-stdin is for --method custom", "Drop it: the " + m.String() + " method has no secret of yours."}
+		}
+		if req.App.ClientSecret, err = c.secretFor(m, *secretStdin); err != nil {
+			return err
 		}
 		if *alias != "" {
 			if err := c.store.CheckAlias(ctx, *alias); err != nil {
@@ -304,6 +353,7 @@ func (c *cli) connectCmd(fs *flag.FlagSet) func(context.Context, []string) error
 }
 
 func (c *cli) reconnectCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	secretStdin := fs.Bool("client-secret-stdin", false, "read a new consumer secret from stdin (else MESHMESH_CLIENT_SECRET, else the stored one)")
 	login := loginFlags(fs)
 	return func(ctx context.Context, args []string) error {
 		if err := login.check(); err != nil {
@@ -312,6 +362,15 @@ func (c *cli) reconnectCmd(fs *flag.FlagSet) func(context.Context, []string) err
 		conn, req, err := c.store.Reconnect(ctx, args[0])
 		if err != nil {
 			return err
+		}
+		// A secret given overrides the stored one: the app's secret may
+		// have changed, or the keychain item be gone.
+		secret, err := c.secretFor(req.Method, *secretStdin)
+		if err != nil {
+			return err
+		}
+		if secret != "" {
+			req.App.ClientSecret = secret
 		}
 		conn, err = c.login(ctx, req, login, keychain.AddOptions{Alias: conn.Alias, ClientSecret: req.App.ClientSecret, Scopes: conn.Scopes, Expect: conn.Username})
 		if err != nil {
@@ -336,7 +395,7 @@ func loginFlags(fs *flag.FlagSet) loginOptions {
 
 func (o loginOptions) check() error {
 	if *o.timeout <= 0 {
-		return usageErr{fmt.Sprintf("--timeout %s is not a positive duration", *o.timeout), "Use for example --timeout 5m."}
+		return badUsage(fmt.Sprintf("--timeout %s is not a positive duration", *o.timeout), "Use for example --timeout 5m.")
 	}
 	return nil
 }
@@ -373,17 +432,8 @@ func (c *cli) login(ctx context.Context, req oauth.LoginRequest, o loginOptions,
 	if err != nil {
 		return keychain.Connection{}, err
 	}
-	conn, err := c.store.Add(ctx, grant, add)
-	if err != nil {
-		// Not kept: do not leave a live token behind at Salesforce.
-		rctx, cancel := context.WithTimeout(context.Background(), oauth.RequestTimeout)
-		defer cancel()
-		if rerr := c.engine.Revoke(rctx, grant.Org.LoginURL, grant.Token.RefreshToken); rerr != nil {
-			c.log.Warn("unsaved grant not revoked", "err", rerr)
-		}
-		return keychain.Connection{}, err
-	}
-	return conn, nil
+	// Add finishes even after Ctrl-C, and revokes a grant it cannot keep.
+	return c.store.Add(ctx, grant, add)
 }
 
 // quickConnect answers a Quick Connect until it lands: without sf, the
@@ -409,6 +459,22 @@ func (c *cli) connected(conn keychain.Connection) error {
 	return nil
 }
 
+// secretFor returns the consumer secret a login with method m takes: for
+// a custom app, clientSecret's; the other methods take none, and
+// --client-secret-stdin is a usage error.
+func (c *cli) secretFor(m oauth.Method, fromStdin bool) (string, error) {
+	if m == oauth.CustomApp {
+		return c.clientSecret(fromStdin)
+	}
+	if fromStdin {
+		return "", badUsage("--client-secret-stdin is for --method custom", "Drop it: the "+m.String()+" method has no secret of yours.")
+	}
+	return "", nil
+}
+
+// maxSecretLen is the longest consumer secret clientSecret takes.
+const maxSecretLen = 4096
+
 // clientSecret reads the consumer secret from stdin (without echo on a
 // terminal) or MESHMESH_CLIENT_SECRET: never from an argument, where other
 // users of the machine could read it.
@@ -416,6 +482,7 @@ func (c *cli) clientSecret(fromStdin bool) (string, error) {
 	if !fromStdin {
 		return c.getenv("MESHMESH_CLIENT_SECRET"), nil
 	}
+	var line string
 	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(c.stderr, "Consumer secret: ")
 		b, err := term.ReadPassword(int(f.Fd()))
@@ -423,15 +490,21 @@ func (c *cli) clientSecret(fromStdin bool) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("reading the consumer secret: %w", err)
 		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	line, err := bufio.NewReader(io.LimitReader(c.stdin, 4096)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("reading the consumer secret from stdin: %w", err)
+		line = string(b)
+	} else {
+		// One byte more than a secret may have, to tell a long one.
+		var err error
+		line, err = bufio.NewReader(io.LimitReader(c.stdin, maxSecretLen+1)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("reading the consumer secret from stdin: %w", err)
+		}
 	}
 	secret := strings.TrimSpace(line)
-	if secret == "" {
-		return "", usageErr{"--client-secret-stdin read an empty secret", "Pipe the consumer secret in, e.g. meshmesh connect … --client-secret-stdin < secret.txt, or set MESHMESH_CLIENT_SECRET."}
+	switch {
+	case secret == "":
+		return "", badUsage("--client-secret-stdin read an empty secret", "Pipe the consumer secret in, e.g. meshmesh connect … --client-secret-stdin < secret.txt, or set MESHMESH_CLIENT_SECRET.")
+	case len(secret) > maxSecretLen:
+		return "", badUsage("--client-secret-stdin read more than a consumer secret", fmt.Sprintf("A consumer secret is at most %d bytes, on one line: pipe in only the secret.", maxSecretLen))
 	}
 	return secret, nil
 }
@@ -465,14 +538,14 @@ func parseTarget(env, domain string) (oauth.Target, error) {
 	}
 	e, err := oauth.ParseEnvironment(env)
 	if err != nil {
-		return oauth.Target{}, usageErr{err.Error(), "Use --env production, sandbox or custom."}
+		return oauth.Target{}, badUsage(err.Error(), "Use --env production, sandbox or custom.")
 	}
 	if e == oauth.CustomDomain && domain == "" {
-		return oauth.Target{}, usageErr{"--env custom needs --domain", "Give the org's My Domain, e.g. --domain https://acme.my.salesforce.com."}
+		return oauth.Target{}, badUsage("--env custom needs --domain", "Give the org's My Domain, e.g. --domain https://acme.my.salesforce.com.")
 	}
 	if domain != "" {
 		if _, err := oauth.ParseDomain(domain); err != nil {
-			return oauth.Target{}, err
+			return oauth.Target{}, usageOf(err) // invalid_domain or lightning_domain
 		}
 	}
 	return oauth.Target{Environment: e, Domain: domain}, nil
@@ -572,16 +645,25 @@ func (c *cli) removeCmd(fs *flag.FlagSet) func(context.Context, []string) error 
 		} else {
 			c.say("Its token could not be revoked at Salesforce (%v): it stays valid until it expires or you revoke it in Salesforce (Setup → Connected Apps OAuth Usage, or your personal settings → OAuth Connected Apps).", r.RevokeErr)
 		}
-		c.say("To add it back: meshmesh connect --method %s --env %s%s", string(k.Method), string(k.Environment), domainFlag(k))
+		c.say("To add it back: %s", connectCommand(k))
 		return nil
 	}
 }
 
-func domainFlag(k keychain.Connection) string {
+// connectCommand is the command line that connects k again: same method,
+// environment, app and scopes.
+func connectCommand(k keychain.Connection) string {
+	s := fmt.Sprintf("meshmesh connect --method %s --env %s", string(k.Method), string(k.Environment))
 	if k.Environment == oauth.CustomDomain {
-		return " --domain " + k.LoginURL
+		s += " --domain " + k.LoginURL
 	}
-	return ""
+	if k.Method == oauth.CustomApp {
+		s += " --client-id " + k.ClientID
+	}
+	if len(k.Scopes) > 0 && !slices.Equal(k.Scopes, oauth.DefaultScopes) {
+		s += fmt.Sprintf(" --scopes %q", strings.Join(k.Scopes, " "))
+	}
+	return s
 }
 
 func (c *cli) installURLCmd(fs *flag.FlagSet) func(context.Context, []string) error {
@@ -635,33 +717,52 @@ func (c *cli) commandUsage(w io.Writer, cmd command, fs *flag.FlagSet) {
 }
 
 // parseInterspersed parses flags wherever they are among the positional
-// arguments (meshmesh token acme --json).
+// arguments (meshmesh token acme --json), up to a "--": every argument
+// after it is positional.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil // Parse stopped at "--"
+		}
+		if len(rest) == 0 {
 			return pos, nil
 		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
 }
 
-// hasFlag reports whether args carry -name or --name (before any "--").
+// hasFlag reports whether args set the boolean flag name as package flag
+// would parse them: -name or --name, or -name=value or --name=value with
+// a value strconv.ParseBool takes; the last one counts, and a "--" ends
+// the flags.
 func hasFlag(args []string, name string) bool {
+	set := false
 	for _, a := range args {
 		if a == "--" {
-			return false
+			break
 		}
-		if a == "-"+name || a == "--"+name || a == "--"+name+"=true" || a == "-"+name+"=true" {
-			return true
+		f, ok := strings.CutPrefix(a, "-")
+		if !ok {
+			continue
+		}
+		f = strings.TrimPrefix(f, "-")
+		k, v, hasValue := strings.Cut(f, "=")
+		if k != name {
+			continue
+		}
+		set = true
+		if hasValue {
+			b, err := strconv.ParseBool(v)
+			set = err == nil && b
 		}
 	}
-	return false
+	return set
 }
 
 func shortDuration(d time.Duration) string {
@@ -702,7 +803,7 @@ const maxLogSize = 4 << 20
 // openLog opens the log for appending; a log that cannot be opened is
 // no reason to fail a command.
 func openLog(getenv func(string) string) *slog.Logger {
-	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	discard := slog.New(slog.DiscardHandler)
 	p := logPath(getenv)
 	if p == "" {
 		return discard

@@ -9,18 +9,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/meshmesh/meshmesh/keychain/keychaintest"
+	"github.com/meshmesh/meshmesh/oauth/sftest"
 )
 
 // TestREADMEQuickstart runs the README's "Try it" block as written, in a
 // copy of the source tree, inside a private desktop session, with the
 // fake's scripted browser as BROWSER (as the README suggests for machines
-// without one).
+// without one) and a free callback port in MESHMESH_CALLBACK_PORT (which
+// both the fake and MeshMesh take).
 func TestREADMEQuickstart(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -48,10 +51,13 @@ func TestREADMEQuickstart(t *testing.T) {
 		return strings.TrimSpace(string(out))
 	}
 	home := t.TempDir()
+	port := strconv.Itoa(sftest.CallbackPort(t))
 	env := append(session.Env(),
 		"PATH="+os.Getenv("PATH"), "HOME="+home, "XDG_CONFIG_HOME="+home+"/.config", "XDG_STATE_HOME="+home+"/.local/state",
 		"GOCACHE="+goEnv("GOCACHE"), "GOMODCACHE="+goEnv("GOMODCACHE"), "GOPATH="+goEnv("GOPATH"), "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod",
 		"BROWSER="+dir+"/sftest browse",
+		// A free port for the fake's apps and MeshMesh's callback, not 1717.
+		"MESHMESH_CALLBACK_PORT="+port,
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -76,6 +82,7 @@ func TestREADMEQuickstart(t *testing.T) {
 		t.Fatalf("the README's quickstart failed: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{
+		"export MESHMESH_CALLBACK_PORT=" + port, // the fake took its port from the environment
 		"Connected to Acme Corp as admin@acme.example (alias acme).",
 		"acme   admin@acme.example",
 		`"preferred_username":"admin@acme.example"`,

@@ -97,12 +97,16 @@ func defaultOpener(rawURL string) []string {
 // fetch the URL: about the life of a frontdoor URL.
 const SecretURLTimeout = time.Minute
 
+// redirectShutdownGrace is how long OpenSecretURL lets the browser's
+// connection finish before it closes it.
+const redirectShutdownGrace = 2 * time.Second
+
 // OpenSecretURL opens secretURL, a URL that carries a one-time secret
 // (a frontdoor URL), without putting it in a process argument where other
 // users of the machine could read it: the browser is given a one-shot
 // loopback address with a random path that redirects to secretURL once,
-// then stops. It returns when the browser has fetched it, or fails after
-// SecretURLTimeout.
+// then stops. It returns once the browser has been sent the redirect, or
+// fails after SecretURLTimeout.
 func OpenSecretURL(ctx context.Context, browser, secretURL string) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -125,11 +129,13 @@ func OpenSecretURL(ctx context.Context, browser, secretURL string) error {
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Referrer-Policy", "no-referrer")
 			http.Redirect(w, r, secretURL, http.StatusFound)
+			// On the wire before OpenSecretURL may return and stop the server.
+			_ = http.NewResponseController(w).Flush()
 			close(fetched)
 		}),
 	}
 	go srv.Serve(ln)
-	defer srv.Close()
+	defer shutdown(srv)
 
 	if err := OpenURL(ctx, browser, "http://"+ln.Addr().String()+path); err != nil {
 		return err
@@ -143,5 +149,15 @@ func OpenSecretURL(ctx context.Context, browser, secretURL string) error {
 		d := newDiagnosis(BrowserFailed, Situation{Step: StepSetup})
 		d.Err = fmt.Errorf("the browser did not open the page within %s", SecretURLTimeout)
 		return d
+	}
+}
+
+// shutdown stops srv gracefully, letting a response in flight reach the
+// browser, and closes it when that takes longer than redirectShutdownGrace.
+func shutdown(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), redirectShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close()
 	}
 }

@@ -1,6 +1,7 @@
 package oauth_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meshmesh/meshmesh/oauth"
 	"github.com/meshmesh/meshmesh/oauth/sftest"
@@ -164,32 +166,67 @@ func TestClientCredentials(t *testing.T) {
 }
 
 // A frontdoor URL is opened through a one-shot loopback redirect: the
-// browser's command line never carries its one-time secret.
+// browser's command line never carries its one-time secret, and the
+// browser gets the whole redirect even when it loads the page after its
+// command has exited (as a running browser does) and OpenSecretURL
+// returns as soon as it has asked.
 func TestOpenSecretURL(t *testing.T) {
-	ctx := context.Background()
-	w := newWorld(t)
-	g := w.connect()
-	u, err := w.engine.FrontdoorURL(ctx, g.Org.InstanceURL, g.Token.AccessToken, "/lightning/page/home")
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		name   string
+		detach string // SFTEST_BROWSER_DETACH
+		times  int
+	}{
+		{"the browser command loads the page", "", 1},
+		{"a browser in the background loads it", "1", 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			w := newWorld(t)
+			g := w.connect()
+			t.Setenv("SFTEST_BROWSER_DETACH", tt.detach)
+			t.Setenv("SFTEST_BROWSER_DELAY", "0s")
+			for i := range tt.times {
+				u, err := w.engine.FrontdoorURL(ctx, g.Org.InstanceURL, g.Token.AccessToken, "/lightning/page/home")
+				if err != nil {
+					t.Fatal(err)
+				}
+				logFile := filepath.Join(t.TempDir(), "browser.jsonl")
+				t.Setenv("SFTEST_BROWSER_LOG", logFile)
+				if err := oauth.OpenSecretURL(ctx, w.engine.Settings.Browser, u); err != nil {
+					t.Fatal(err)
+				}
+				var line struct{ Opened, URL, Error string }
+				b := waitForFile(t, logFile)
+				if err := json.Unmarshal(b, &line); err != nil {
+					t.Fatalf("browser log %q: %v", b, err)
+				}
+				if !strings.HasPrefix(line.Opened, "http://127.0.0.1:") || strings.Contains(line.Opened, "otp") || strings.Contains(line.Opened, "frontdoor") {
+					t.Errorf("the browser was given %s, want a loopback address without the secret", line.Opened)
+				}
+				if line.Error != "" || !strings.Contains(line.URL, "/lightning/page/home") {
+					t.Fatalf("opening #%d: the browser ended at %q with error %q, want the org's page", i+1, line.URL, line.Error)
+				}
+				if n := len(w.requests("/secur/frontdoor.jsp")); n != i+1 {
+					t.Errorf("frontdoor.jsp fetched %d times, want %d", n, i+1)
+				}
+			}
+		})
 	}
-	logFile := filepath.Join(t.TempDir(), "browser.jsonl")
-	t.Setenv("SFTEST_BROWSER_LOG", logFile)
-	if err := oauth.OpenSecretURL(ctx, w.engine.Settings.Browser, u); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(logFile)
-	var line struct{ Opened, URL string }
-	if err := json.Unmarshal(b, &line); err != nil {
-		t.Fatalf("browser log %q: %v", b, err)
-	}
-	if !strings.HasPrefix(line.Opened, "http://127.0.0.1:") || strings.Contains(line.Opened, "otp") || strings.Contains(line.Opened, "frontdoor") {
-		t.Errorf("the browser was given %s, want a loopback address without the secret", line.Opened)
-	}
-	if !strings.Contains(line.URL, "/lightning/page/home") {
-		t.Errorf("the browser ended at %s, want the org's page", line.URL)
-	}
-	if n := len(w.requests("/secur/frontdoor.jsp")); n != 1 {
-		t.Errorf("frontdoor.jsp fetched %d times, want once", n)
+}
+
+// waitForFile returns the contents of the file at path once it has a
+// whole line, waiting up to 20 s for a browser to write it.
+func waitForFile(t *testing.T, path string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil && bytes.HasSuffix(b, []byte("\n")) {
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not written within 20s: %v", path, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

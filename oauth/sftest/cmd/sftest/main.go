@@ -7,6 +7,10 @@
 //	sftest [-callback-port 1717] [-env-file FILE]
 //	sftest browse [-user USERNAME] [-deny] URL
 //
+// The apps' callback port is -callback-port, by default
+// MESHMESH_CALLBACK_PORT when that is set (the port MeshMesh would use),
+// else 1717.
+//
 // "sftest browse" is a scripted browser for machines without one: set
 // BROWSER="sftest browse" and it signs in to the fake (as admin@acme.example
 // unless -user says otherwise) and allows access. See the README's "Try it".
@@ -31,7 +35,12 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "browse" {
 		os.Exit(browse(os.Args[2:]))
 	}
-	port := flag.Int("callback-port", 1717, "the MeshMesh callback port the apps are registered with")
+	defaultPort, err := callbackPort(os.Getenv("MESHMESH_CALLBACK_PORT"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sftest:", err)
+		os.Exit(2)
+	}
+	port := flag.Int("callback-port", defaultPort, "the MeshMesh callback port the apps are registered with (MESHMESH_CALLBACK_PORT sets the default)")
 	envFile := flag.String("env-file", "", "also write the variables to this file (mode 0600), for `. FILE` in another shell")
 	flag.Parse()
 
@@ -86,6 +95,20 @@ func main() {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
+}
+
+// callbackPort is the default of -callback-port: raw (the value of
+// MESHMESH_CALLBACK_PORT) when it is set, else 1717.
+func callbackPort(raw string) (int, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return 1717, nil
+	}
+	port, err := strconv.Atoi(raw)
+	if err != nil || port < 1 || port > 65535 {
+		return 0, fmt.Errorf("MESHMESH_CALLBACK_PORT=%q is not a port number from 1 to 65535", raw)
+	}
+	return port, nil
 }
 
 func describe(w io.Writer, env string, users []*sftest.User, orgs ...*sftest.Org) {
