@@ -51,6 +51,7 @@ func TestStoreWithSecretService(t *testing.T) {
 			t.Errorf("keychain item lacks %s", key)
 		}
 	}
+	t.Logf("keychain item: %d bytes", len(raw))
 	if len(raw) > 600 {
 		t.Errorf("keychain item is %d bytes: compact JSON should be far under %d", len(raw), keychain.MaxItemSize)
 	}
