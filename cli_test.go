@@ -784,15 +784,14 @@ func TestForgedCallback(t *testing.T) {
 // and does not hang, and list never needs the keychain.
 func TestKeychainFailures(t *testing.T) {
 	for _, tt := range []struct {
-		name    string
-		opt     keychaintest.Option
-		code    string
-		words   string
-		revokes int // 0 when the keychain may still store the grant
+		name  string
+		opt   keychaintest.Option
+		code  string
+		words string
 	}{
-		{"no Secret Service", keychaintest.WithoutSecretService(), "keychain_unavailable", "No keychain (Secret Service) is running", 1},
-		{"locked keyring", keychaintest.Locked(), "keychain_locked", "Your keyring is locked", 1},
-		{"keyring never answers", keychaintest.Hanging(), "keychain_timeout", "did not answer within 3s", 0},
+		{"no Secret Service", keychaintest.WithoutSecretService(), "keychain_unavailable", "No keychain (Secret Service) is running"},
+		{"locked keyring", keychaintest.Locked(), "keychain_locked", "Your keyring is locked"},
+		{"keyring never answers", keychaintest.Hanging(), "keychain_timeout", "did not answer within 3s"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newE2E(t, tt.opt)
@@ -805,13 +804,13 @@ func TestKeychainFailures(t *testing.T) {
 			if el := time.Since(start); el > 20*time.Second {
 				t.Errorf("took %s", el)
 			}
-			// Nothing half-saved; the token that was surely not kept is
-			// revoked (a keychain that timed out may still store it).
+			// Nothing half-saved, and the new grant, which no index entry
+			// will ever name, is revoked.
 			if orgs := e.list(); len(orgs) != 0 {
 				t.Errorf("listed without a keychain item: %+v", orgs)
 			}
-			if n := len(e.requests("/services/oauth2/revoke")); n != tt.revokes {
-				t.Errorf("%d revoke requests for the grant that could not be kept, want %d", n, tt.revokes)
+			if n := len(e.requests("/services/oauth2/revoke")); n != 1 {
+				t.Errorf("%d revoke requests for the grant that could not be kept, want 1", n)
 			}
 		})
 	}
@@ -857,6 +856,19 @@ func TestCorruptIndexThroughCLI(t *testing.T) {
 	}
 	if orgs := e.list(); len(orgs) != 0 {
 		t.Errorf("after the corrupt index was set aside: %+v", orgs)
+	}
+
+	// connect finds a corrupt index before anyone signs in for nothing.
+	if err := os.WriteFile(index, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.sf.ResetRequests()
+	r = e.connectCustom()
+	if got := decode[errorJSON](t, r); r.status != 1 || got.Error.Code != "index_corrupt" {
+		t.Errorf("connect with a corrupt index: status %d, %+v", r.status, got.Error)
+	}
+	if n := len(e.requests("/services/oauth2/authorize")); n != 0 {
+		t.Errorf("the login went ahead (%d authorize requests) with a corrupt index", n)
 	}
 }
 

@@ -65,10 +65,11 @@ type cli struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 
-	json   bool // --json: stdout is exactly one JSON object
-	log    *slog.Logger
-	engine *oauth.Engine
-	store  *keychain.Store
+	json    bool // --json: stdout is exactly one JSON object
+	log     *slog.Logger
+	logOpen bool // log goes to a file
+	engine  *oauth.Engine
+	store   *keychain.Store
 }
 
 // command is one subcommand: its flags are defined on fs by setup, and
@@ -162,7 +163,7 @@ func (c *cli) runCommand(ctx context.Context, cmd command, args []string) int {
 		return exitOK
 	case errors.As(err, &ue):
 		return c.fail(ue.d, exitUsage)
-	case ctx.Err() != nil: // interrupted
+	case errors.Is(err, context.Canceled): // interrupted before anything was done
 		c.log.Info("cancelled", "name", cmd.name)
 		advice := "Interrupted before it finished: run it again."
 		if cmd.name == "connect" || cmd.name == "reconnect" {
@@ -194,7 +195,7 @@ func (c *cli) setupEnv(n needs) error {
 	if err != nil {
 		return err
 	}
-	c.log = openLog(c.getenv)
+	c.log, c.logOpen = openLog(c.getenv)
 	c.engine = &oauth.Engine{Settings: settings, Log: c.log}
 	opts.Engine, opts.Log = c.engine, c.log
 	c.store, err = keychain.Open(opts)
@@ -245,7 +246,10 @@ type errorObject struct {
 func (c *cli) fail(err error, status int) int {
 	var d *oauth.Diagnosis
 	if !errors.As(err, &d) {
-		d = &oauth.Diagnosis{Code: codeFailed, Title: err.Error(), Advice: "See the log for details: " + logPath(c.getenv)}
+		d = &oauth.Diagnosis{Code: codeFailed, Title: err.Error(), Advice: "Nothing explains this error yet: please report it."}
+		if c.logOpen {
+			d.Advice = "See the log for details: " + logPath(c.getenv) + "."
+		}
 	}
 	if c.json {
 		c.printJSON(map[string]any{"error": errorObject{
@@ -334,6 +338,10 @@ func (c *cli) connectCmd(fs *flag.FlagSet) func(context.Context, []string) error
 			}
 		}
 		if req.App.ClientSecret, err = c.secretFor(m, *secretStdin); err != nil {
+			return err
+		}
+		// The index must be usable before anyone signs in for nothing.
+		if _, err := c.store.List(ctx); err != nil {
 			return err
 		}
 		if *alias != "" {
@@ -802,22 +810,22 @@ const maxLogSize = 4 << 20
 
 // openLog opens the log for appending; a log that cannot be opened is
 // no reason to fail a command.
-func openLog(getenv func(string) string) *slog.Logger {
+func openLog(getenv func(string) string) (log *slog.Logger, ok bool) {
 	discard := slog.New(slog.DiscardHandler)
 	p := logPath(getenv)
 	if p == "" {
-		return discard
+		return discard, false
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return discard
+		return discard, false
 	}
 	if st, err := os.Stat(p); err == nil && st.Size() > maxLogSize {
 		_ = os.Rename(p, p+".1")
 	}
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return discard
+		return discard, false
 	}
 	// The file stays open for the life of the process.
-	return slog.New(slog.NewTextHandler(f, nil)).With("pid", os.Getpid())
+	return slog.New(slog.NewTextHandler(f, nil)).With("pid", os.Getpid()), true
 }

@@ -8,8 +8,10 @@
 // account the lower-cased username) holding, as compact JSON, its refresh
 // token, its last access token and when that was issued, and for a custom
 // connected app its consumer secret. There is no plaintext fallback: with
-// no keychain, the store fails and says why. Every keychain call gives up
-// after KeyringTimeout.
+// no keychain, the store fails and says why. Every keychain call has a
+// timeout (KeyringTimeout; RotatedSaveTimeout for the only copy of a
+// rotated refresh token), and one call at a time is made: a keychain that
+// hangs is not asked again until it answers.
 //
 // The index, connections.json in the store's folder (MESHMESH_HOME), lists
 // the connections with who and where they are and their Status. It is
@@ -26,9 +28,9 @@
 // connection NeedsReconnect. Store.Use runs an API call and, when the
 // session turns out invalid, refreshes and runs it once more.
 //
-// Add, Remove and a refresh, once begun, are not interrupted by their
-// context: a half-saved grant or a lost rotated token is worse than a late
-// answer, and each step has its own timeout.
+// Add, Remove and a refresh, once their writes begin, are not interrupted
+// by their context: a half-saved grant or a lost rotated token is worse
+// than a late answer, and each step has its own timeout.
 //
 // Every failure the store returns is, or wraps, an *oauth.Diagnosis; a
 // cancelled context comes back as the context's error.

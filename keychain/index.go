@@ -26,7 +26,9 @@ const indexVersion = 1
 
 // LockTimeout bounds the wait for another MeshMesh process (the tray, a
 // script) to finish changing the index or refreshing a connection.
-const LockTimeout = 45 * time.Second // a refresh may take oauth.RequestTimeout
+// It exceeds the longest a lock is held: a refresh (oauth.RequestTimeout)
+// and the save of a rotated token (RotatedSaveTimeout).
+const LockTimeout = 2 * time.Minute
 
 type indexFile struct {
 	Version     int          `json:"version"`
@@ -96,9 +98,9 @@ func (x index) parse() ([]Connection, error) {
 // explains. The index lock is held.
 func (x index) setAside(cause error) error {
 	aside := x.path() + ".corrupt-" + time.Now().UTC().Format("20060102T150405Z")
-	for n := 2; ; n++ {
-		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
-			break
+	for n := 2; n < 100; n++ {
+		if _, err := os.Lstat(aside); err != nil {
+			break // free (or unusable: the rename says why)
 		}
 		aside = fmt.Sprintf("%s.corrupt-%s-%d", x.path(), time.Now().UTC().Format("20060102T150405Z"), n)
 	}
@@ -176,6 +178,9 @@ func (x index) lock(ctx context.Context, name string) (unlock func(), err error)
 		if errors.Is(err, context.Canceled) {
 			return nil, err // the caller gave up: nothing to explain
 		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return nil, x.failed("lock", err) // the lock file itself
+		}
 		return nil, &oauth.Diagnosis{
 			Code:   IndexFailed,
 			Title:  "Another MeshMesh is busy with your connections",
@@ -244,7 +249,7 @@ func rename(from, to string) error {
 	if runtime.GOOS != "windows" {
 		return err
 	}
-	for i := 0; err != nil && i < 40; i++ {
+	for i := 0; errors.Is(err, fs.ErrPermission) && i < 40; i++ { // ERROR_ACCESS_DENIED
 		time.Sleep(25 * time.Millisecond)
 		err = os.Rename(from, to)
 	}

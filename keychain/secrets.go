@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/meshmesh/meshmesh/oauth"
@@ -71,10 +70,17 @@ type secrets struct {
 	service string
 	timeout time.Duration
 
-	// stuck counts calls that timed out and have not returned yet: while
-	// one is outstanding the keychain is not asked again (each would
-	// leave another goroutine and D-Bus call waiting).
-	stuck *atomic.Int32
+	// slot holds one keychain call at a time, from its start until the
+	// keychain answers, even after the caller stopped waiting: a keychain
+	// that hangs is not asked again and again (each call would leave a
+	// goroutine and a D-Bus call behind), and the next caller waits for
+	// the slot within its own timeout.
+	slot chan struct{}
+}
+
+// newSecrets returns the view of service's items in kr.
+func newSecrets(kr Keyring, service string, timeout time.Duration) secrets {
+	return secrets{keyring: kr, service: service, timeout: timeout, slot: make(chan struct{}, 1)}
 }
 
 // item is what the keychain holds for one connection, as compact JSON.
@@ -142,21 +148,33 @@ func (s *secrets) delete(ctx context.Context, user string) error {
 	return s.call(ctx, "delete", s.timeout, func() error { return s.keyring.Delete(s.service, user) })
 }
 
-// call runs one keychain call, giving up after timeout (0 means
-// KeyringTimeout). A call that times out keeps running in its goroutine
-// (go-keyring cannot be cancelled) but the caller gets its answer at once,
-// and until it returns no other call is made.
+// call runs one keychain call, giving up after timeout (0 means the
+// secrets' timeout). A call that times out keeps running in its goroutine
+// (go-keyring cannot be cancelled) but the caller gets its answer at once;
+// until the keychain answers it, the next call waits for the slot.
 func (s *secrets) call(ctx context.Context, what string, timeout time.Duration, f func() error) error {
+	if timeout <= 0 {
+		timeout = s.timeout
+	}
 	if timeout <= 0 {
 		timeout = KeyringTimeout
 	}
-	if s.stuck != nil && s.stuck.Load() > 0 {
-		return timeoutDiagnosis(what, timeout, errors.New("an earlier keychain call has not returned"))
-	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	select {
+	case s.slot <- struct{}{}:
+	case <-ctx.Done():
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return ctx.Err()
+		}
+		// Never asked: an earlier call still waits for the keychain.
+		return timeoutDiagnosis(what, timeout, errNotAsked)
+	}
 	done := make(chan error, 1)
-	go func() { done <- f() }()
+	go func() {
+		defer func() { <-s.slot }()
+		done <- f()
+	}()
 	select {
 	case err := <-done:
 		if err == nil || errors.Is(err, errNotFound) {
@@ -167,13 +185,13 @@ func (s *secrets) call(ctx context.Context, what string, timeout time.Duration, 
 		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return ctx.Err() // cancelled: the caller knows why
 		}
-		if s.stuck != nil {
-			s.stuck.Add(1)
-			go func() { <-done; s.stuck.Add(-1) }()
-		}
 		return timeoutDiagnosis(what, timeout, ctx.Err())
 	}
 }
+
+// errNotAsked says a keychain call was not made: an earlier one had not
+// returned within the caller's time.
+var errNotAsked = errors.New("an earlier keychain call has not returned")
 
 func timeoutDiagnosis(what string, timeout time.Duration, err error) *oauth.Diagnosis {
 	return &oauth.Diagnosis{
@@ -184,11 +202,11 @@ func timeoutDiagnosis(what string, timeout time.Duration, err error) *oauth.Diag
 	}
 }
 
-// isTimeout reports whether err is a keychain call that timed out: it may
-// still complete.
+// isTimeout reports whether err is a keychain call that was made and
+// timed out: it may still complete.
 func isTimeout(err error) bool {
 	var d *oauth.Diagnosis
-	return errors.As(err, &d) && d.Code == KeychainTimeout
+	return errors.As(err, &d) && d.Code == KeychainTimeout && !errors.Is(err, errNotAsked)
 }
 
 // keyringDiagnosis explains a keychain error by the words its platform

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/meshmesh/meshmesh/oauth"
@@ -125,7 +124,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	return &Store{
 		index:   index{dir: opts.Dir},
-		secrets: secrets{keyring: opts.Keyring, service: opts.Service, timeout: opts.KeyringTimeout, stuck: new(atomic.Int32)},
+		secrets: newSecrets(opts.Keyring, opts.Service, opts.KeyringTimeout),
 		engine:  opts.Engine,
 		maxAge:  opts.TokenMaxAge,
 		log:     opts.Log,
@@ -214,10 +213,11 @@ type AddOptions struct {
 // connection, and the replaced refresh token is revoked at Salesforce.
 //
 // Nothing is half-saved: on an error the keychain is left as it was and
-// the grant, kept nowhere, is revoked — unless the keychain timed out
-// while it may still be storing it. Once begun, saving is not interrupted
-// by ctx (a half-saved grant is worse than a late answer); every step has
-// its own timeout.
+// the grant, kept nowhere, is revoked — unless it replaces a connection
+// and the keychain timed out while it may still be storing it. ctx bounds
+// the wait for other processes; once the writes begin they are finished
+// whatever ctx says (a half-saved grant is worse than a late answer), each
+// with its own timeout.
 func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Connection, error) {
 	if g.Token == nil || g.Token.RefreshToken == "" {
 		return Connection{}, &oauth.Diagnosis{
@@ -226,23 +226,42 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 			Advice: "Salesforce granted no refresh token, so the connection could not be kept. Add the refresh_token (or offline_access) scope to the app and connect again.",
 		}
 	}
-	conn, maybeStored, err := s.add(context.WithoutCancel(ctx), g, opts)
-	if err != nil && !maybeStored {
+	conn, replaced, maybeStored, err := s.add(ctx, g, opts)
+	wctx := context.WithoutCancel(ctx)
+	switch {
+	case err != nil && !maybeStored:
 		// The grant is kept nowhere: end it at Salesforce.
-		if rerr := s.engine.Revoke(context.WithoutCancel(ctx), g.Org.LoginURL, g.Token.RefreshToken); rerr != nil {
-			s.log.Warn("unsaved grant not revoked", "username", g.Org.Username, "err", rerr)
-		}
+		s.revoke(wctx, "unsaved grant", g.Org.LoginURL, g.Token.RefreshToken)
+	case err == nil && replaced != nil && replaced.token != g.Token.RefreshToken:
+		// The earlier grant is kept nowhere now: end it too (outside the
+		// locks: a network call).
+		s.revoke(wctx, "replaced grant", replaced.loginURL, replaced.token)
 	}
 	return conn, err
 }
 
-// add does Add's work; maybeStored reports, on an error, that the keychain
-// may hold the grant all the same (a write that timed out, or an undo that
-// failed), so that it must not be revoked.
-func (s *Store) add(ctx context.Context, g *oauth.Grant, opts AddOptions) (_ Connection, maybeStored bool, _ error) {
+// revoke revokes a refresh token MeshMesh no longer keeps, logging a
+// failure: the caller's work is done either way.
+func (s *Store) revoke(ctx context.Context, what, loginURL, token string) {
+	if loginURL == "" {
+		return
+	}
+	if err := s.engine.Revoke(ctx, loginURL, token); err != nil {
+		s.log.Warn(what+" not revoked", "err", err)
+	}
+}
+
+// grantRef names a refresh token to revoke and where.
+type grantRef struct{ loginURL, token string }
+
+// add does Add's work. It returns the grant the new one replaced, to be
+// revoked; maybeStored reports, on an error, that the keychain may hold
+// the new grant for an existing connection all the same (a write that
+// timed out, or an undo that failed), so that it must not be revoked.
+func (s *Store) add(ctx context.Context, g *oauth.Grant, opts AddOptions) (_ Connection, replacedGrant *grantRef, maybeStored bool, _ error) {
 	org := g.Org
 	if opts.Expect != "" && !strings.EqualFold(opts.Expect, org.Username) {
-		return Connection{}, false, &oauth.Diagnosis{
+		return Connection{}, nil, false, &oauth.Diagnosis{
 			Code:   WrongUser,
 			Title:  fmt.Sprintf("Signed in as %s, not %s", org.Username, opts.Expect),
 			Advice: fmt.Sprintf("The browser signed in as %s, but this connection is for %s. Log out of Salesforce in your browser (or use a private window) and reconnect; to add %s as its own connection, use meshmesh connect.", org.Username, opts.Expect, org.Username),
@@ -250,7 +269,7 @@ func (s *Store) add(ctx context.Context, g *oauth.Grant, opts AddOptions) (_ Con
 	}
 	if opts.Alias != "" {
 		if err := ValidateAlias(opts.Alias); err != nil {
-			return Connection{}, false, err
+			return Connection{}, nil, false, err
 		}
 	}
 	// The time the tokens arrived here, by this machine's clock: the cache
@@ -279,46 +298,52 @@ func (s *Store) add(ctx context.Context, g *oauth.Grant, opts AddOptions) (_ Con
 	}
 	// No refresh of this user's earlier connection may write its item
 	// back over the new one.
-	unlock, err := s.lockConnection(ctx, org.UserID, org.Username)
+	unlock, err := s.lockConnection(ctx, org.OrgID, org.UserID, org.Username)
 	if err != nil {
-		return Connection{}, false, err
+		return Connection{}, nil, false, err
 	}
 	defer unlock()
 	var (
-		replaced *item      // the item of the same user's earlier connection
-		prior    Connection // that connection
-		wrote    bool       // the keychain item was written
+		wctx     = context.WithoutCancel(ctx) // for the writes, once the locks are held
+		replaced *item                        // the item the new one overwrites, if any
+		prior    Connection                   // the connection it replaces
+		wrote    bool                         // the keychain item was written
+		exists   bool                         // the index has a connection for this user
 	)
 	acct := account(conn.Username)
 	err = s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
 		i := slices.IndexFunc(conns, func(c Connection) bool { return strings.EqualFold(c.Username, conn.Username) })
+		exists = i >= 0
 		switch {
 		case opts.Alias != "":
 			if other, err := find(conns, opts.Alias); err == nil && !strings.EqualFold(other.Username, conn.Username) {
 				return nil, aliasTaken(opts.Alias, other)
 			}
 			conn.Alias = opts.Alias
-		case i >= 0:
+		case exists:
 			conn.Alias = conns[i].Alias
 		default:
 			conn.Alias = uniqueAlias(conns, defaultAlias(org), conn.Username)
 		}
-		if i >= 0 {
+		prior = Connection{LoginURL: conn.LoginURL}
+		if exists {
 			prior = conns[i]
-			var err error
-			replaced, err = s.secrets.get(ctx, acct)
-			if err != nil && !errors.Is(err, errNotFound) && !errors.Is(err, errUnreadable) {
-				return nil, err // the keychain is not usable: do not write
-			}
+		}
+		// An item may be there without an index entry (an index set
+		// aside as corrupt): it is put back too if this fails.
+		var err error
+		replaced, err = s.secrets.get(wctx, acct)
+		if err != nil && !errors.Is(err, errNotFound) && !errors.Is(err, errUnreadable) {
+			return nil, err // the keychain is not usable: do not write
 		}
 		// The keychain first: an index entry without its item would be a
 		// connection that cannot work.
-		if err := s.secrets.set(ctx, acct, it); err != nil {
-			maybeStored = isTimeout(err)
+		if err := s.secrets.set(wctx, acct, it); err != nil {
+			maybeStored = exists && isTimeout(err)
 			return nil, err
 		}
 		wrote = true
-		if i >= 0 {
+		if exists {
 			conns[i] = conn
 			return conns, nil
 		}
@@ -327,29 +352,25 @@ func (s *Store) add(ctx context.Context, g *oauth.Grant, opts AddOptions) (_ Con
 	if err != nil {
 		if wrote {
 			// The index could not be written: put the keychain back as it
-			// was. If that fails too, the item holds the new grant: keep it
-			// alive by not reporting a definite failure.
+			// was. If that fails too, the item may hold the new grant.
 			var undo error
 			if replaced != nil {
-				undo = s.secrets.set(ctx, acct, replaced)
+				undo = s.secrets.set(wctx, acct, replaced)
 			} else {
-				undo = s.secrets.delete(ctx, acct)
+				undo = s.secrets.delete(wctx, acct)
 			}
 			if undo != nil {
 				s.log.Warn("keychain item not restored after a failed save", "username", conn.Username, "err", undo)
-				return Connection{}, true, err
+				return Connection{}, nil, exists, err
 			}
 		}
-		return Connection{}, maybeStored, err
+		return Connection{}, nil, maybeStored, err
 	}
 	s.log.Info("connection saved", "alias", conn.Alias, "username", conn.Username, "org_id", conn.OrgID, "method", conn.Method, "environment", conn.Environment)
-	if replaced != nil && replaced.RefreshToken != it.RefreshToken {
-		// The earlier grant is no longer kept anywhere: end it at Salesforce.
-		if err := s.engine.Revoke(ctx, prior.LoginURL, replaced.RefreshToken); err != nil {
-			s.log.Warn("replaced refresh token not revoked", "username", conn.Username, "err", err)
-		}
+	if replaced != nil {
+		return conn, &grantRef{loginURL: prior.LoginURL, token: replaced.RefreshToken}, false, nil
 	}
-	return conn, false, nil
+	return conn, nil, false, nil
 }
 
 // CheckAlias reports whether alias is valid and free, before a login: an
@@ -416,7 +437,7 @@ func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 		return Removed{}, err
 	}
 	// No refresh may write the item back once it is deleted.
-	unlock, err := s.lockConnection(ctx, conn.UserID, conn.Username)
+	unlock, err := s.lockConnection(ctx, conn.OrgID, conn.UserID, conn.Username)
 	if err != nil {
 		return Removed{}, err
 	}
@@ -434,8 +455,8 @@ func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 		if r.RevokeErr = s.engine.Revoke(ctx, conn.LoginURL, it.RefreshToken); r.RevokeErr == nil {
 			r.Revoked = true
 		}
-	case errors.Is(err, errNotFound):
-		r.RevokeErr = errors.New("the keychain held no token for it")
+	case errors.Is(err, errNotFound), errors.Is(err, errUnreadable):
+		r.RevokeErr = errors.New("the keychain held no usable token for it")
 	default:
 		// Without the keychain the item would be orphaned: keep both.
 		return r, err
@@ -458,10 +479,11 @@ func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 
 // lockConnection takes the lock of one connection, shared by every
 // process: whoever holds it may write the connection's keychain item.
-// Locks are taken in one order: a connection's, then the index's.
-func (s *Store) lockConnection(ctx context.Context, userID, username string) (unlock func(), err error) {
-	name := userID
-	if name == "" || strings.ContainsAny(name, `/\:.`) {
+// Locks are taken in one order: a connection's, then the index's. (A
+// sandbox keeps its production users' ids: the org id tells them apart.)
+func (s *Store) lockConnection(ctx context.Context, orgID, userID, username string) (unlock func(), err error) {
+	name := orgID + "-" + userID
+	if orgID == "" || userID == "" || strings.ContainsAny(name, `/\:.`) {
 		name = fmt.Sprintf("%x", sha256.Sum256([]byte(account(username))))[:20]
 	}
 	return s.index.lock(ctx, "connection-"+name)

@@ -41,7 +41,7 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 
 	// One refresh at a time per connection, across processes: with
 	// rotation, a second refresh with the same token would kill it.
-	unlock, err := s.lockConnection(ctx, conn.UserID, conn.Username)
+	unlock, err := s.lockConnection(ctx, conn.OrgID, conn.UserID, conn.Username)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 	if it, err = s.secrets.get(ctx, acct); err != nil {
 		return nil, s.missing(ctx, conn, err)
 	}
-	if it.IssuedAt != issuedBefore && it.AccessToken != "" {
+	if it.IssuedAt > issuedBefore && it.AccessToken != "" {
 		// Another process refreshed it while we waited: that one is new.
 		return &Token{AccessToken: it.AccessToken, InstanceURL: conn.InstanceURL, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: it.issuedAt()}, nil
 	}
@@ -77,7 +77,7 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 	it.IssuedAt = time.Now().UnixMilli() // this machine's clock, as cached compares
 	timeout := time.Duration(0)
 	if r.Rotated {
-		timeout = RotatedSaveTimeout // the only copy of the new refresh token
+		timeout = max(RotatedSaveTimeout, s.secrets.timeout) // the only copy of the new refresh token
 	}
 	if err := s.secrets.setWithin(ctx, acct, it, timeout); err != nil {
 		if r.Rotated {
@@ -118,15 +118,23 @@ func rotationLost(conn Connection, err error) *oauth.Diagnosis {
 
 // cached returns the cached access token when it may still be used.
 func (s *Store) cached(conn Connection, it *item, force bool) *Token {
-	if force || s.maxAge <= 0 || it.AccessToken == "" || time.Since(it.issuedAt()) >= s.maxAge {
+	age := time.Since(it.issuedAt())
+	if force || s.maxAge <= 0 || it.AccessToken == "" || age >= s.maxAge || age < 0 { // < 0: the clock went back
 		return nil
 	}
+
 	return &Token{AccessToken: it.AccessToken, InstanceURL: conn.InstanceURL, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: it.issuedAt()}
 }
 
 // missing explains a keychain read that failed for a connection; a
 // missing item marks it NeedsReconnect.
 func (s *Store) missing(ctx context.Context, conn Connection, err error) error {
+	if errors.Is(err, errUnreadable) {
+		if conn.Status != NeedsReconnect {
+			s.setStatus(ctx, conn.Username, NeedsReconnect, "")
+		}
+		return err
+	}
 	if !errors.Is(err, errNotFound) {
 		return err
 	}

@@ -97,10 +97,6 @@ func defaultOpener(rawURL string) []string {
 // fetch the URL: about the life of a frontdoor URL.
 const SecretURLTimeout = time.Minute
 
-// redirectShutdownGrace is how long OpenSecretURL lets the browser's
-// connection finish before it closes it.
-const redirectShutdownGrace = 2 * time.Second
-
 // OpenSecretURL opens secretURL, a URL that carries a one-time secret
 // (a frontdoor URL), without putting it in a process argument where other
 // users of the machine could read it: the browser is given a one-shot
@@ -126,16 +122,22 @@ func OpenSecretURL(ctx context.Context, browser, secretURL string) error {
 				http.NotFound(w, r)
 				return
 			}
-			w.Header().Set("Cache-Control", "no-store")
-			w.Header().Set("Referrer-Policy", "no-referrer")
-			http.Redirect(w, r, secretURL, http.StatusFound)
-			// On the wire before OpenSecretURL may return and stop the server.
+			// A redirect without a body, complete once flushed: on the
+			// wire before OpenSecretURL returns and closes the server.
+			h := w.Header()
+			h.Set("Location", secretURL)
+			h.Set("Cache-Control", "no-store")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("Content-Length", "0")
+			w.WriteHeader(http.StatusFound)
 			_ = http.NewResponseController(w).Flush()
 			close(fetched)
 		}),
 	}
 	go srv.Serve(ln)
-	defer shutdown(srv)
+	// Close, not Shutdown: a browser's idle speculative connection would
+	// hold Shutdown for its whole grace.
+	defer srv.Close()
 
 	if err := OpenURL(ctx, browser, "http://"+ln.Addr().String()+path); err != nil {
 		return err
@@ -149,15 +151,5 @@ func OpenSecretURL(ctx context.Context, browser, secretURL string) error {
 		d := newDiagnosis(BrowserFailed, Situation{Step: StepSetup})
 		d.Err = fmt.Errorf("the browser did not open the page within %s", SecretURLTimeout)
 		return d
-	}
-}
-
-// shutdown stops srv gracefully, letting a response in flight reach the
-// browser, and closes it when that takes longer than redirectShutdownGrace.
-func shutdown(srv *http.Server) {
-	ctx, cancel := context.WithTimeout(context.Background(), redirectShutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		srv.Close()
 	}
 }
