@@ -642,7 +642,7 @@ func TestRemove(t *testing.T) {
 		t.Fatal("no keychain item after connect")
 	}
 	r := e.ok("remove", "acme-corp")
-	addBack := "meshmesh connect --method custom --env production --client-id " + e.app.ClientID
+	addBack := "meshmesh connect --method custom --env production --client-id " + e.app.ClientID + " --alias acme-corp"
 	if !strings.Contains(r.stdout, "Removed acme-corp (admin@acme.example).") || !strings.Contains(r.stderr, "revoked at Salesforce") ||
 		!strings.Contains(r.stderr, "To add it back: "+addBack+"\n") {
 		t.Errorf("remove said %q / %q", r.stdout, r.stderr)
@@ -666,7 +666,7 @@ func TestRemove(t *testing.T) {
 	e.env["MESHMESH_CLIENT_SECRET"] = e.app.ClientSecret
 	r = e.ok(strings.Fields(addBack)[1:]...)
 	delete(e.env, "MESHMESH_CLIENT_SECRET")
-	if orgs := e.list(); !strings.Contains(r.stdout, "Connected to Acme Corp as admin@acme.example") || len(orgs) != 1 || orgs[0].ClientID != e.app.ClientID {
+	if orgs := e.list(); !strings.Contains(r.stdout, "Connected to Acme Corp as admin@acme.example (alias acme-corp)") || len(orgs) != 1 || orgs[0].ClientID != e.app.ClientID {
 		t.Errorf("following the hint: %q, %+v", r.stdout, orgs)
 	}
 

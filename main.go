@@ -654,6 +654,9 @@ func (c *cli) removeCmd(fs *flag.FlagSet) func(context.Context, []string) error 
 			c.say("Its token could not be revoked at Salesforce (%v): it stays valid until it expires or you revoke it in Salesforce (Setup → Connected Apps OAuth Usage, or your personal settings → OAuth Connected Apps).", r.RevokeErr)
 		}
 		c.say("To add it back: %s", connectCommand(k))
+		if k.Method == oauth.CustomApp {
+			c.say("(with the app's consumer secret on stdin and --client-secret-stdin, or in MESHMESH_CLIENT_SECRET)")
+		}
 		return nil
 	}
 }
@@ -669,7 +672,11 @@ func connectCommand(k keychain.Connection) string {
 		s += " --client-id " + k.ClientID
 	}
 	if len(k.Scopes) > 0 && !slices.Equal(k.Scopes, oauth.DefaultScopes) {
-		s += fmt.Sprintf(" --scopes %q", strings.Join(k.Scopes, " "))
+		// Scopes are words of letters and underscores: single quotes hold them.
+		s += " --scopes '" + strings.Join(k.Scopes, " ") + "'"
+	}
+	if k.Alias != "" {
+		s += " --alias " + k.Alias // an alias needs no quoting (ValidateAlias)
 	}
 	return s
 }

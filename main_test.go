@@ -213,10 +213,10 @@ func TestConnectCommand(t *testing.T) {
 		k    keychain.Connection
 		want string
 	}{
-		{keychain.Connection{Method: oauth.CustomApp, Environment: oauth.Production, ClientID: "3MVG9key", Scopes: oauth.DefaultScopes},
-			"meshmesh connect --method custom --env production --client-id 3MVG9key"},
+		{keychain.Connection{Method: oauth.CustomApp, Environment: oauth.Production, ClientID: "3MVG9key", Scopes: oauth.DefaultScopes, Alias: "acme"},
+			"meshmesh connect --method custom --env production --client-id 3MVG9key --alias acme"},
 		{keychain.Connection{Method: oauth.CustomApp, Environment: oauth.Sandbox, ClientID: "3MVG9key", Scopes: []string{"api", "refresh_token", "web"}},
-			`meshmesh connect --method custom --env sandbox --client-id 3MVG9key --scopes "api refresh_token web"`},
+			`meshmesh connect --method custom --env sandbox --client-id 3MVG9key --scopes 'api refresh_token web'`},
 		{keychain.Connection{Method: oauth.MeshMeshApp, Environment: oauth.CustomDomain, LoginURL: "https://acme.my.salesforce.com", ClientID: "3MVG9eca"},
 			"meshmesh connect --method meshmesh --env custom --domain https://acme.my.salesforce.com"},
 	} {
