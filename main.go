@@ -716,13 +716,19 @@ func (c *cli) versionCmd(fs *flag.FlagSet) func(context.Context, []string) error
 // ---- help, flags, log ----
 
 func (c *cli) usage(w io.Writer) {
-	fmt.Fprint(w, "MeshMesh connects your Salesforce orgs and keeps them connected.\n\nUsage:\n  meshmesh                 start the tray\n")
+	fmt.Fprint(w, "MeshMesh connects your Salesforce orgs and keeps them connected.\n\nUsage:\n")
+	// One short line a command, to fit a terminal; --help gives the flags.
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  meshmesh\tstart the tray\n")
 	for _, cmd := range commands() {
-		fmt.Fprintf(tw, "  meshmesh %s %s\t%s\n", cmd.name, cmd.args, cmd.summary)
+		line := "meshmesh " + cmd.name
+		if cmd.nargs == 1 {
+			line += " ORG"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", line, cmd.summary)
 	}
 	tw.Flush()
-	fmt.Fprint(w, "\nORG is an alias, a username or an org id. Add --json for one JSON object on stdout.\nmeshmesh COMMAND --help describes a command's flags.\n")
+	fmt.Fprint(w, "\nORG is an alias, a username or an org id. With --json, stdout is one JSON\nobject. meshmesh COMMAND --help describes a command's flags.\n")
 }
 
 func (c *cli) commandUsage(w io.Writer, cmd command, fs *flag.FlagSet) {

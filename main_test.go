@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/meshmesh/meshmesh/keychain"
 	"github.com/meshmesh/meshmesh/oauth"
@@ -27,7 +28,7 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"version"}, 0, "meshmesh dev"},
 		{[]string{"--version"}, 0, "meshmesh dev"},
 		{[]string{"version", "--json"}, 0, `{"version":"dev"}`},
-		{[]string{"help"}, 0, "meshmesh connect --method"},
+		{[]string{"help"}, 0, "meshmesh connect        connect an org through your browser"},
 		{[]string{"token", "--help"}, 0, "-refresh"},
 		{[]string{"reconnect", "--help"}, 0, "-client-secret-stdin"},
 		{[]string{"token", "--json=false", "--help"}, 0, "\n\nFlags:\n"},
@@ -244,4 +245,16 @@ func need(t *testing.T, what string, err error) {
 		t.Fatalf("this test needs %s: %v (MESHMESH_TEST_STRICT=1: .ci/run must provide it)", what, err)
 	}
 	t.Skipf("skipped: this test needs %s: %v", what, err)
+}
+
+// The help fits an 80-column terminal.
+func TestHelpFitsATerminal(t *testing.T) {
+	var out bytes.Buffer
+	c := &cli{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+	c.run(context.Background(), []string{"help"})
+	for _, line := range strings.Split(out.String(), "\n") {
+		if n := utf8.RuneCountInString(line); n > 80 {
+			t.Errorf("%d columns: %s", n, line)
+		}
+	}
 }
