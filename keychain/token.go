@@ -52,7 +52,7 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 	}
 	if it.IssuedAt > issuedBefore && it.AccessToken != "" {
 		// Another process refreshed it while we waited: that one is new.
-		return &Token{AccessToken: it.AccessToken, InstanceURL: conn.InstanceURL, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: it.issuedAt()}, nil
+		return conn.token(it, conn.InstanceURL), nil
 	}
 
 	// From the refresh request on, finish whatever ctx says: with
@@ -96,7 +96,9 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 		instance = r.InstanceURL
 	}
 	s.log.Info("token refreshed", "alias", conn.Alias, "username", conn.Username, "rotated", r.Rotated)
-	return &Token{AccessToken: it.AccessToken, InstanceURL: instance, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: it.issuedAt(), Refreshed: true}, nil
+	tok := conn.token(it, instance)
+	tok.Refreshed = true
+	return tok, nil
 }
 
 // RotatedSaveTimeout bounds the keychain write of a rotated refresh token:
@@ -123,7 +125,12 @@ func (s *Store) cached(conn Connection, it *item, force bool) *Token {
 		return nil
 	}
 
-	return &Token{AccessToken: it.AccessToken, InstanceURL: conn.InstanceURL, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: it.issuedAt()}
+	return conn.token(it, conn.InstanceURL)
+}
+
+// token is the Token of conn's item it, its API at instanceURL.
+func (conn Connection) token(it *item, instanceURL string) *Token {
+	return &Token{AccessToken: it.AccessToken, InstanceURL: instanceURL, Username: conn.Username, OrgID: conn.OrgID, IssuedAt: it.issuedAt()}
 }
 
 // missing explains a keychain read that failed for a connection; a
