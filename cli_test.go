@@ -63,7 +63,12 @@ func newE2E(t *testing.T, opts ...keychaintest.Option) *e2e {
 // newE2EWith is newE2E with options for the fake Salesforce.
 func newE2EWith(t testing.TB, sfOpts []sftest.Option, opts ...keychaintest.Option) *e2e {
 	t.Helper()
-	session := keychaintest.New(t, opts...)
+	return newE2EIn(t, keychaintest.New(t, opts...), sfOpts...)
+}
+
+// newE2EIn is newE2E in a desktop session of the test's.
+func newE2EIn(t testing.TB, session *keychaintest.Session, sfOpts ...sftest.Option) *e2e {
+	t.Helper()
 	e := &e2e{t: t, sf: sftest.New(t, sfOpts...), session: session, root: t.TempDir(), port: sftest.CallbackPort(t)}
 	e.prod = e.sf.AddOrg(sftest.Org{Name: "Acme Corp"})
 	e.uat = e.sf.AddOrg(sftest.Org{Name: "Acme UAT", Sandbox: true})

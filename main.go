@@ -23,8 +23,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/meshmesh/meshmesh/icons"
 	"github.com/meshmesh/meshmesh/keychain"
 	"github.com/meshmesh/meshmesh/oauth"
+	"github.com/meshmesh/meshmesh/tray"
+	"github.com/meshmesh/meshmesh/tray/autostart"
+	"github.com/meshmesh/meshmesh/tray/demo"
+	"github.com/meshmesh/meshmesh/tray/instance"
+	"github.com/meshmesh/meshmesh/tray/notify"
 	"golang.org/x/term"
 )
 
@@ -101,6 +107,8 @@ func commands() []command {
 		{"remove", "ORG", "revoke ORG's token at Salesforce and forget it", 1, needsStore, (*cli).removeCmd},
 		{"install-url", "--env production|sandbox|custom [--domain URL]", "print the MeshMesh package install URL", 0, needsSettings, (*cli).installURLCmd},
 		{"version", "", "print the version", 0, needsNothing, (*cli).versionCmd},
+		{"tray", "[--wait DURATION]", "show the tray (what meshmesh with no command does)", 0, needsStore, (*cli).trayCmd},
+		{"demo", "", "the tray on a fake Salesforce with sample orgs", 0, needsSettings, (*cli).demoCmd},
 	}
 }
 
@@ -108,10 +116,7 @@ func commands() []command {
 // 1 failure, 2 usage error, 130 cancelled.
 func (c *cli) run(ctx context.Context, args []string) int {
 	if len(args) == 0 {
-		// The tray starts here once it lands; until then, say what there is.
-		c.usage(c.stdout)
-		fmt.Fprintln(c.stdout, "\nThe tray is not built yet: use the commands above.")
-		return exitOK
+		args = []string{"tray"}
 	}
 	name := args[0]
 	switch name {
@@ -410,9 +415,6 @@ func (o loginOptions) check() error {
 
 // login runs a browser login and stores its grant.
 func (c *cli) login(ctx context.Context, req oauth.LoginRequest, o loginOptions, add keychain.AddOptions) (keychain.Connection, error) {
-	if req.Method == oauth.QuickConnect {
-		return keychain.Connection{}, quickConnect()
-	}
 	req.Timeout = *o.timeout
 	for _, w := range req.Target.Warnings() {
 		c.say("Warning: %s", w)
@@ -442,20 +444,6 @@ func (c *cli) login(ctx context.Context, req oauth.LoginRequest, o loginOptions,
 	}
 	// Add finishes even after Ctrl-C, and revokes a grant it cannot keep.
 	return c.store.Add(ctx, grant, add)
-}
-
-// quickConnect answers a Quick Connect until it lands: without sf, the
-// guide's sf_cli_required diagnosis.
-func quickConnect() error {
-	if _, err := oauth.FindSFCLI(); err != nil {
-		return err
-	}
-	return &oauth.Diagnosis{
-		Code:   oauth.NotConfigured,
-		Title:  "Quick Connect is not in this build yet",
-		Advice: "Connect with your org's own connected app (--method custom --client-id …) for now.",
-		Fixes:  []oauth.Fix{{Kind: oauth.FixUseMethod, Label: "Use a Custom Connected App", Method: oauth.CustomApp}},
-	}
 }
 
 func (c *cli) connected(conn keychain.Connection) error {
@@ -653,32 +641,12 @@ func (c *cli) removeCmd(fs *flag.FlagSet) func(context.Context, []string) error 
 		} else {
 			c.say("Its token could not be revoked at Salesforce (%v): it stays valid until it expires or you revoke it in Salesforce (Setup → Connected Apps OAuth Usage, or your personal settings → OAuth Connected Apps).", r.RevokeErr)
 		}
-		c.say("To add it back: %s", connectCommand(k))
+		c.say("To add it back: %s", k.ConnectCommand())
 		if k.Method == oauth.CustomApp {
 			c.say("(with the app's consumer secret on stdin and --client-secret-stdin, or in MESHMESH_CLIENT_SECRET)")
 		}
 		return nil
 	}
-}
-
-// connectCommand is the command line that connects k again: same method,
-// environment, app and scopes.
-func connectCommand(k keychain.Connection) string {
-	s := fmt.Sprintf("meshmesh connect --method %s --env %s", string(k.Method), string(k.Environment))
-	if k.Environment == oauth.CustomDomain {
-		s += " --domain " + k.LoginURL
-	}
-	if k.Method == oauth.CustomApp {
-		s += " --client-id " + k.ClientID
-	}
-	if len(k.Scopes) > 0 && !slices.Equal(k.Scopes, oauth.DefaultScopes) {
-		// Scopes are words of letters and underscores: single quotes hold them.
-		s += " --scopes '" + strings.Join(k.Scopes, " ") + "'"
-	}
-	if k.Alias != "" {
-		s += " --alias " + k.Alias // an alias needs no quoting (ValidateAlias)
-	}
-	return s
 }
 
 func (c *cli) installURLCmd(fs *flag.FlagSet) func(context.Context, []string) error {
@@ -711,6 +679,107 @@ func (c *cli) versionCmd(fs *flag.FlagSet) func(context.Context, []string) error
 		}
 		return nil
 	}
+}
+
+// ---- the tray ----
+
+// autostartWait is how long a tray started at login waits for the panel.
+const autostartWait = 2 * time.Minute
+
+func (c *cli) trayCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	wait := fs.Duration("wait", 3*time.Second, "how long to wait for the desktop's tray host to appear")
+	return func(ctx context.Context, _ []string) error {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("finding this program for Start at login: %w", err)
+		}
+		start := autostart.Entry{
+			Name:        "meshmesh",
+			DisplayName: "MeshMesh",
+			Comment:     "Keeps your Salesforce orgs connected",
+			Command:     []string{exe, "tray", "--wait", autostartWait.String()},
+		}
+		return c.showTray(ctx, *wait, tray.Options{Title: "MeshMesh", Store: c.store, Engine: c.engine, Autostart: start})
+	}
+}
+
+// showTray runs the tray of c.store, or asks the tray already running for
+// that store to open its Connections page.
+func (c *cli) showTray(ctx context.Context, wait time.Duration, opts tray.Options) error {
+	primary, err := c.claimTray(ctx)
+	if err != nil {
+		return err
+	}
+	if primary == nil {
+		fmt.Fprintf(c.stdout, "%s is already running: its Connections page opens in your browser.\n", opts.Title)
+		return nil
+	}
+	defer primary.Close()
+	if err := tray.CheckDesktop(ctx, wait); err != nil {
+		return err
+	}
+	show := make(chan struct{}, 1)
+	go func() {
+		for range primary.Requests() {
+			select {
+			case show <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	n := notify.New(notify.Options{AppName: opts.Title, Icon: icons.App(), Log: c.log})
+	defer n.Close()
+	opts.Notifier, opts.Show, opts.Log = n, show, c.log
+	c.log.Info("tray: start", "title", opts.Title, "dir", c.store.Dir())
+	return tray.Run(ctx, opts)
+}
+
+// claimTray makes this process the tray of c.store, or hands over to the
+// tray already running (then primary is nil).
+func (c *cli) claimTray(ctx context.Context) (primary *instance.Primary, err error) {
+	for range 3 {
+		primary, err = instance.Claim(ctx, c.store.Dir(), c.log)
+		if !errors.Is(err, instance.ErrRunning) {
+			return primary, err
+		}
+		err = instance.Ask(ctx, c.store.Dir(), instance.Show)
+		if !errors.Is(err, instance.ErrNotRunning) {
+			if err != nil {
+				return nil, fmt.Errorf("MeshMesh is already running but did not answer (%w): quit it from its menu, or end the process, and start it again", err)
+			}
+			return nil, nil
+		}
+		// The running tray quit meanwhile: claim again.
+	}
+	return nil, err
+}
+
+func (c *cli) demoCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	return func(ctx context.Context, _ []string) error {
+		dir, err := demoDir()
+		if err != nil {
+			return err
+		}
+		c.log, c.logOpen = openLog(c.getenv)
+		fmt.Fprintln(c.stderr, "Starting the demo: a fake Salesforce on this computer, with sample orgs…")
+		w, err := demo.Start(ctx, demo.Options{Dir: dir, CallbackPort: c.engine.Settings.CallbackPort, Browser: c.engine.Settings.Browser, Log: c.log})
+		if err != nil {
+			return err
+		}
+		defer w.Close(context.WithoutCancel(ctx))
+		fmt.Fprintf(c.stderr, "Demo ready. Sign in on the fake's pages as %s, %s or %s with the password %s.\n", w.Users[0], w.Users[1], w.Users[2], w.Password)
+		c.store, c.engine = w.Store, w.Engine
+		return c.showTray(ctx, 3*time.Second, tray.Options{Title: "MeshMesh Demo", Store: w.Store, Engine: w.Engine})
+	}
+}
+
+// demoDir is the demo's own state folder, apart from the real one.
+func demoDir() (string, error) {
+	dir, err := keychain.DefaultDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(filepath.Dir(dir), "meshmesh-demo"), nil
 }
 
 // ---- help, flags, log ----

@@ -24,7 +24,7 @@ func TestRunUsage(t *testing.T) {
 		status int
 		out    string
 	}{
-		{nil, 0, "Usage:"},
+		{[]string{"help"}, 0, "Usage:"}, // no command at all starts the tray: tray_test.go
 		{[]string{"version"}, 0, "meshmesh dev"},
 		{[]string{"--version"}, 0, "meshmesh dev"},
 		{[]string{"version", "--json"}, 0, `{"version":"dev"}`},
@@ -221,8 +221,8 @@ func TestConnectCommand(t *testing.T) {
 		{keychain.Connection{Method: oauth.MeshMeshApp, Environment: oauth.CustomDomain, LoginURL: "https://acme.my.salesforce.com", ClientID: "3MVG9eca"},
 			"meshmesh connect --method meshmesh --env custom --domain https://acme.my.salesforce.com"},
 	} {
-		if got := connectCommand(tt.k); got != tt.want {
-			t.Errorf("connectCommand(%+v) =\n%s\nwant\n%s", tt.k, got, tt.want)
+		if got := tt.k.ConnectCommand(); got != tt.want {
+			t.Errorf("ConnectCommand(%+v) =\n%s\nwant\n%s", tt.k, got, tt.want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package keychain
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -149,4 +150,25 @@ func uniqueAlias(conns []Connection, alias, username string) string {
 			return a
 		}
 	}
+}
+
+// ConnectCommand is the meshmesh command line that connects c again: same
+// method, environment, app, scopes and alias. It holds no secret: a custom
+// app's consumer secret goes on stdin or in MESHMESH_CLIENT_SECRET.
+func (c Connection) ConnectCommand() string {
+	s := fmt.Sprintf("meshmesh connect --method %s --env %s", string(c.Method), string(c.Environment))
+	if c.Environment == oauth.CustomDomain {
+		s += " --domain " + c.LoginURL
+	}
+	if c.Method == oauth.CustomApp {
+		s += " --client-id " + c.ClientID
+	}
+	if len(c.Scopes) > 0 && !slices.Equal(c.Scopes, oauth.DefaultScopes) {
+		// Scopes are words of letters and underscores: single quotes hold them.
+		s += " --scopes '" + strings.Join(c.Scopes, " ") + "'"
+	}
+	if c.Alias != "" {
+		s += " --alias " + c.Alias // an alias needs no quoting (ValidateAlias)
+	}
+	return s
 }

@@ -65,7 +65,14 @@ func (e *Engine) Begin(ctx context.Context, req LoginRequest) (*Flow, error) {
 		if _, err := FindSFCLI(); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("oauth: Quick Connect signs in through the Salesforce CLI, not through Begin")
+		// Quick Connect signs in through the Salesforce CLI, which this
+		// build does not drive yet.
+		return nil, &Diagnosis{
+			Code:   NotConfigured,
+			Title:  "Quick Connect is not in this build yet",
+			Advice: "Connect with your org's own connected app (the Connections page, or meshmesh connect --method custom --client-id …) for now.",
+			Fixes:  []Fix{{Kind: FixUseMethod, Label: "Use a Custom Connected App", Method: CustomApp}},
+		}
 	case MeshMeshApp:
 		if app.ClientID == "" {
 			app.ClientID = e.Settings.ECAClientID

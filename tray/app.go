@@ -1,0 +1,456 @@
+package tray
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/meshmesh/meshmesh/icons"
+	"github.com/meshmesh/meshmesh/keychain"
+	"github.com/meshmesh/meshmesh/oauth"
+	"github.com/meshmesh/meshmesh/tray/notify"
+	"github.com/meshmesh/meshmesh/tray/page"
+)
+
+// Defaults of [Options].
+const (
+	DefaultHealthEvery = 30 * time.Minute // a health check of every connection
+	DefaultPollEvery   = time.Second      // a look at the index for changes made by the command line
+	DefaultParallel    = 4                // connections checked at once
+	checkTimeout       = 45 * time.Second // one connection's health check
+	actionTimeout      = 2 * time.Minute  // open, remove, copy
+)
+
+// Notifier shows desktop notifications and reports the buttons people
+// press on them (package notify).
+type Notifier interface {
+	Notify(ctx context.Context, n notify.Notification) error
+	Actions() <-chan string
+}
+
+// Autostart is the start-at-login registration (package autostart).
+type Autostart interface {
+	Enabled() (bool, error)
+	Enable() error
+	Disable() error
+}
+
+// app is a running tray. Its state belongs to the event loop (loop): every
+// change, whether a click, the end of a flow or a change of the index on
+// disk, arrives there as an event.
+type app struct {
+	opts   Options
+	ui     ui
+	page   *page.Server
+	events chan event
+	quit   bool // Quit was chosen
+
+	ctx    context.Context // cancelled on Quit: flows give up
+	cancel context.CancelFunc
+	flows  sync.WaitGroup
+
+	st       state
+	attempts attempts // sign-ins started from the Connections page
+	lastStat indexStat
+}
+
+// state is what the tray shows. Only the event loop reads or writes it.
+type state struct {
+	title        string
+	conns        []keychain.Connection
+	listErr      error
+	checking     map[string]bool // usernames being checked
+	checkingAll  bool
+	checkAsked   bool            // the running check was asked for: say how it went
+	signIn       *signIn         // the browser sign-in holding the callback port
+	busy         int             // flows running
+	autostart    bool            // start at login, as the system says
+	autostartErr error           // the registration cannot be read
+	notified     map[string]bool // usernames told to need reconnect
+	diagnoses    map[string]*oauth.Diagnosis
+	lastFailed   *signInRequest // a failed sign-in, for Retry with Sandbox
+}
+
+// signIn is the browser sign-in in progress.
+type signIn struct {
+	what    string // the org or environment, for people
+	cancel  context.CancelFunc
+	attempt string // the Connections page's attempt id, if it started there
+}
+
+// ui is what the loop needs of the system tray (systray, or a fake in unit
+// tests).
+type ui interface {
+	setMenu(items []item)
+	setIcon(k icons.Kind)
+	setTooltip(s string)
+	quit()
+}
+
+// event is something the event loop applies to the state.
+type event interface{ apply(a *app) }
+
+func newApp(ctx context.Context, opts Options, u ui) *app {
+	a := &app{
+		opts:   opts,
+		ui:     u,
+		events: make(chan event, 64),
+		st: state{
+			title:     opts.Title,
+			checking:  map[string]bool{},
+			notified:  map[string]bool{},
+			diagnoses: map[string]*oauth.Diagnosis{},
+		},
+		attempts: attempts{m: map[string]*attempt{}},
+	}
+	a.ctx, a.cancel = context.WithCancel(ctx)
+	a.page = page.New(page.Options{
+		Settings:  opts.Engine.Settings,
+		Connector: (*connector)(a),
+		Title:     opts.Title,
+		Log:       opts.Log,
+	})
+	return a
+}
+
+func (a *app) log() *slog.Logger { return a.opts.Log }
+
+// loop runs the tray until Quit or ctx ends: it lists the connections,
+// checks them now and every HealthEvery, watches the index, and applies
+// events one at a time.
+func (a *app) loop() {
+	defer a.shutdown()
+	a.readAutostart()
+	a.reload()
+	a.render()
+	a.checkAll(false)
+	health := time.NewTicker(a.opts.HealthEvery)
+	defer health.Stop()
+	poll := time.NewTicker(a.opts.PollEvery)
+	defer poll.Stop()
+	var notes <-chan string
+	if a.opts.Notifier != nil {
+		notes = a.opts.Notifier.Actions()
+	}
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case key, ok := <-notes:
+			if !ok {
+				notes = nil
+				continue
+			}
+			if act, ok := parseAction(key); ok {
+				a.do(act)
+			}
+		case _, ok := <-a.opts.Show:
+			if !ok {
+				a.opts.Show = nil
+				continue
+			}
+			a.log().Info("tray: a second start asks for the Connections page")
+			a.do(action{kind: actPage})
+		case ev := <-a.events:
+			ev.apply(a)
+		case <-poll.C:
+			if a.indexChanged() {
+				a.reload()
+			}
+		case <-health.C:
+			a.checkAll(false)
+		}
+		if a.quit {
+			return
+		}
+		a.render()
+	}
+}
+
+// shutdown cancels what runs and waits (briefly) for the flows to let go
+// of the callback port and the keychain.
+func (a *app) shutdown() {
+	a.cancel()
+	a.page.Close()
+	done := make(chan struct{})
+	go func() { a.flows.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		a.log().Warn("tray: flows still running at quit")
+	}
+	a.ui.quit()
+}
+
+// render shows the state: the menu, the icon and the tooltip.
+func (a *app) render() {
+	a.ui.setMenu(a.st.menu())
+	a.ui.setTooltip(a.st.tooltip())
+	a.ui.setIcon(a.st.icon())
+}
+
+// icon is busy while a flow runs, attention while an org needs reconnect.
+func (s *state) icon() icons.Kind {
+	if s.busy > 0 {
+		return icons.Busy
+	}
+	if s.listErr != nil || slices.ContainsFunc(s.conns, func(c keychain.Connection) bool { return c.Status == keychain.NeedsReconnect }) {
+		return icons.Attention
+	}
+	return icons.Normal
+}
+
+// do runs a click or a notification's button.
+func (a *app) do(act action) {
+	a.log().Info("tray: action", "kind", string(act.kind), "env", string(act.env))
+	switch act.kind {
+	case actQuit:
+		a.quit = true
+	case actCancel:
+		if a.st.signIn != nil {
+			a.st.signIn.cancel()
+		}
+	case actOpen:
+		a.withConnection(act.ref, a.open)
+	case actReconnect:
+		a.withConnection(act.ref, a.reconnect)
+	case actCopyUser:
+		a.withConnection(act.ref, func(c keychain.Connection) { a.copy("username", c.Username) })
+	case actCopyURL:
+		a.withConnection(act.ref, func(c keychain.Connection) { a.copy("instance URL", c.InstanceURL) })
+	case actRemove:
+		a.withConnection(act.ref, a.remove)
+	case actQuick:
+		a.startSignIn(signInRequest{login: oauth.LoginRequest{Method: oauth.QuickConnect, Target: oauth.Target{Environment: act.env}}}, nil)
+	case actPage:
+		a.openPage("")
+	case actInstall:
+		a.openInstall(act.env)
+	case actOpenURL:
+		a.openURL(act.ref)
+	case actRetry:
+		a.retry(act.env)
+	case actCheckAll:
+		a.checkAll(true)
+	case actAutostart:
+		a.toggleAutostart()
+	}
+}
+
+// withConnection runs f with the connection of username, or says it is
+// gone (removed by the command line since the menu was built).
+func (a *app) withConnection(username string, f func(keychain.Connection)) {
+	i := slices.IndexFunc(a.st.conns, func(c keychain.Connection) bool { return c.Username == username })
+	if i < 0 {
+		a.notify(notify.Notification{Title: "No such connection", Body: username + " is no longer connected: it was removed."})
+		return
+	}
+	f(a.st.conns[i])
+}
+
+// goFlow runs f in a goroutine counted as busy; f's result comes back to
+// the loop as an event.
+func (a *app) goFlow(f func(ctx context.Context) event) {
+	a.st.busy++
+	a.flows.Add(1)
+	go func() {
+		defer a.flows.Done()
+		ev := f(a.ctx)
+		a.send(flowDone{then: ev})
+	}()
+}
+
+// send hands ev to the loop, unless the tray is quitting.
+func (a *app) send(ev event) {
+	select {
+	case a.events <- ev:
+	case <-a.ctx.Done():
+	}
+}
+
+// flowDone ends a flow: one less busy, then its own event.
+type flowDone struct{ then event }
+
+func (e flowDone) apply(a *app) {
+	a.st.busy--
+	if e.then != nil {
+		e.then.apply(a)
+	}
+}
+
+// notify shows n; a failure to notify is logged, never fatal. It does not
+// wait for the desktop.
+func (a *app) notify(n notify.Notification) {
+	if a.opts.Notifier == nil {
+		return
+	}
+	a.flows.Add(1)
+	go func() {
+		defer a.flows.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(a.ctx), 5*time.Second)
+		defer cancel()
+		if err := a.opts.Notifier.Notify(ctx, n); err != nil {
+			a.log().Warn("tray: notification not shown", "title", n.Title, "err", err)
+		}
+	}()
+}
+
+// notifyFailure tells what went wrong and offers its fixes as buttons.
+func (a *app) notifyFailure(err error, sit oauth.Situation, conn *keychain.Connection) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	d := oauth.Diagnose(err, sit)
+	a.log().Warn("tray: failed", "code", d.Code, "err", err)
+	a.notify(notify.Notification{Title: d.Title, Body: d.FirstSentence(), Actions: a.fixActions(d, conn), Urgent: true})
+}
+
+// fixActions turns a diagnosis's fixes into notification buttons.
+func (a *app) fixActions(d *oauth.Diagnosis, conn *keychain.Connection) []notify.Action {
+	var out []notify.Action
+	for _, f := range d.Fixes {
+		var act action
+		label := f.Label
+		switch f.Kind {
+		case oauth.FixOpenURL:
+			act = action{kind: actOpenURL, ref: f.URL}
+		case oauth.FixRetryEnvironment:
+			act = action{kind: actRetry, env: f.Environment}
+			label = "Retry with " + f.Environment.String()
+		case oauth.FixReconnect:
+			if conn == nil {
+				continue
+			}
+			act = action{kind: actReconnect, ref: conn.Username}
+			label = "Reconnect"
+		case oauth.FixUseMethod:
+			act = action{kind: actPage}
+			label = "Open Connections page"
+		default:
+			continue
+		}
+		if !slices.ContainsFunc(out, func(x notify.Action) bool { return x.Key == act.key() }) {
+			out = append(out, notify.Action{Key: act.key(), Label: label})
+		}
+	}
+	if conn != nil && d.Code != "" && needsLogin(d.Code) && !slices.ContainsFunc(out, func(x notify.Action) bool { return x.Label == "Reconnect" }) {
+		out = append(out, notify.Action{Key: action{kind: actReconnect, ref: conn.Username}.key(), Label: "Reconnect"})
+	}
+	return out
+}
+
+// needsLogin reports whether a failure of a connection is cured by
+// logging in again.
+func needsLogin(c oauth.Code) bool {
+	switch c {
+	case oauth.RefreshTokenExpired, oauth.AuthenticationFailed, oauth.SessionExpired, keychain.ItemMissing:
+		return true
+	}
+	return false
+}
+
+// ---- the index ----
+
+// indexStat is what tells that the index changed on disk.
+type indexStat struct {
+	ok      bool
+	size    int64
+	modTime time.Time
+}
+
+func (a *app) indexChanged() bool {
+	var s indexStat
+	if fi, err := os.Stat(a.opts.Store.IndexPath()); err == nil {
+		s = indexStat{ok: true, size: fi.Size(), modTime: fi.ModTime()}
+	}
+	changed := s != a.lastStat
+	a.lastStat = s
+	return changed
+}
+
+// reload reads the index (no keychain, no network: fast) and tells about
+// orgs that turned dead.
+func (a *app) reload() {
+	a.indexChanged()
+	ctx, cancel := context.WithTimeout(a.ctx, 10*time.Second)
+	defer cancel()
+	conns, err := a.opts.Store.List(ctx)
+	if err != nil {
+		if a.st.listErr == nil {
+			a.notifyFailure(err, oauth.Situation{}, nil)
+		}
+		a.st.listErr = err
+		a.log().Warn("tray: index unreadable", "err", err)
+		return
+	}
+	a.st.listErr = nil
+	a.st.conns = conns
+	a.tellDead()
+}
+
+// tellDead notifies each connection that needs reconnect, once: again only
+// after it worked in between.
+func (a *app) tellDead() {
+	live := map[string]bool{}
+	for _, c := range a.st.conns {
+		live[c.Username] = true
+		switch {
+		case c.Status == keychain.NeedsReconnect && !a.st.notified[c.Username] && !a.st.checking[c.Username]:
+			a.st.notified[c.Username] = true
+			body := "Its sign-in no longer works: reconnect to use it again."
+			if d := a.st.diagnoses[c.Username]; d != nil {
+				body = d.Title + ". " + d.FirstSentence()
+			}
+			a.notify(notify.Notification{
+				Title:   c.Name() + " needs reconnect",
+				Body:    body,
+				Actions: []notify.Action{{Key: action{kind: actReconnect, ref: c.Username}.key(), Label: "Reconnect"}},
+				Urgent:  true,
+			})
+		case c.Status == keychain.Connected:
+			delete(a.st.notified, c.Username)
+			delete(a.st.diagnoses, c.Username)
+		}
+	}
+	for u := range a.st.notified {
+		if !live[u] {
+			delete(a.st.notified, u)
+		}
+	}
+}
+
+// ---- start at login ----
+
+func (a *app) readAutostart() {
+	if a.opts.Autostart == nil {
+		a.st.autostartErr = errors.New("start at login is not available")
+		return
+	}
+	a.st.autostart, a.st.autostartErr = a.opts.Autostart.Enabled()
+}
+
+func (a *app) toggleAutostart() {
+	if a.opts.Autostart == nil || a.st.autostartErr != nil {
+		return // a disabled item still fires when a host sends the click anyway
+	}
+	var err error
+	if a.st.autostart {
+		err = a.opts.Autostart.Disable()
+	} else {
+		err = a.opts.Autostart.Enable()
+	}
+	if err != nil {
+		a.notify(notify.Notification{Title: "Start at login not changed", Body: err.Error()})
+	}
+	a.readAutostart()
+}
+
+// describe names a connection for people: "acme-uat (admin@acme.com)".
+func describe(c keychain.Connection) string {
+	return fmt.Sprintf("%s (%s)", c.Name(), c.Username)
+}

@@ -1,0 +1,164 @@
+// Package demo sets up the tray's demo mode (meshmesh demo): a fake
+// Salesforce (package sftest) in the process, with sample orgs, users and
+// apps, and a keychain store of its own already holding connections to
+// them, one of which needs reconnect. Anyone can then try every menu item
+// and flow without a Salesforce org.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/meshmesh/meshmesh/keychain"
+	"github.com/meshmesh/meshmesh/oauth"
+	"github.com/meshmesh/meshmesh/oauth/sftest"
+)
+
+// Service is the keychain service of the demo's connections, apart from
+// the real ones.
+const Service = "meshmesh-demo"
+
+// Options configure a demo.
+type Options struct {
+	Dir          string // the demo's state folder; it is emptied first
+	Service      string // keychain service; empty means Service
+	CallbackPort int    // 0 means oauth.DefaultCallbackPort
+	Browser      string // BROWSER
+	Keyring      keychain.Keyring
+	Log          *slog.Logger
+}
+
+// World is a running demo.
+type World struct {
+	SF     *sftest.Server
+	Engine *oauth.Engine
+	Store  *keychain.Store
+	// Password signs any demo user in on the fake's login page.
+	Password string
+	// Users are the demo users' usernames, for people to sign in with.
+	Users []string
+}
+
+// The sample orgs' people.
+const (
+	acmeAdmin   = "admin@acme.com"
+	uatAdmin    = "admin@acme.com.uat"
+	globexAdmin = "dev@globex.com"
+)
+
+// Start starts the fake Salesforce and connects the sample orgs (through
+// real logins against it, a scripted browser signing in). Close undoes it.
+func Start(ctx context.Context, opts Options) (_ *World, err error) {
+	if opts.Service == "" {
+		opts.Service = Service
+	}
+	if opts.CallbackPort == 0 {
+		opts.CallbackPort = oauth.DefaultCallbackPort
+	}
+	sf, err := sftest.Start()
+	if err != nil {
+		return nil, fmt.Errorf("demo: starting the fake Salesforce: %w", err)
+	}
+	w := &World{SF: sf, Password: sftest.DefaultPassword, Users: []string{acmeAdmin, uatAdmin, globexAdmin}}
+	defer func() {
+		if err != nil {
+			w.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	acme := sf.AddOrg(sftest.Org{Name: "Acme Corp"})
+	uat := sf.AddOrg(sftest.Org{Name: "Acme UAT", Sandbox: true})
+	globex := sf.AddOrg(sftest.Org{Name: "Globex"})
+	sf.AddUser(sftest.User{Org: acme, Username: acmeAdmin, Admin: true})
+	tester := sf.AddUser(sftest.User{Org: uat, Username: uatAdmin, Admin: true})
+	sf.AddUser(sftest.User{Org: globex, Username: globexAdmin})
+	redirect := "http://localhost:" + strconv.Itoa(opts.CallbackPort) + "/OauthRedirect"
+	scopes := []string{"api", "refresh_token", "offline_access", "web"}
+	// The MeshMesh package is installed in Acme's production org only: a
+	// MeshMesh Connected App login to the sandbox shows that diagnosis.
+	eca := sf.AddApp(sftest.App{Name: "MeshMesh Studio", Kind: sftest.PackagedECA, CallbackURLs: []string{redirect}, Scopes: scopes,
+		InstalledIn: []*sftest.Org{acme, globex}, EnabledIn: []*sftest.Org{acme, globex}})
+	custom := sf.AddApp(sftest.App{Name: "Acme Integration", Kind: sftest.ConnectedApp, OwnerOrg: acme, CallbackURLs: []string{redirect},
+		Scopes: scopes, RequireSecret: true, InstalledIn: []*sftest.Org{acme, uat}})
+
+	settings := oauth.Settings{
+		ProductionURL: sf.Production.URL,
+		SandboxURL:    sf.Sandbox.URL,
+		CallbackPort:  opts.CallbackPort,
+		ECAClientID:   eca.ClientID,
+		Browser:       opts.Browser,
+	}
+	w.Engine = &oauth.Engine{Settings: settings, Log: opts.Log}
+	w.Store, err = keychain.Open(keychain.Options{Dir: opts.Dir, Service: opts.Service, Keyring: opts.Keyring, Engine: w.Engine, Log: opts.Log})
+	if err != nil {
+		return nil, err
+	}
+	if err := w.forgetAll(ctx); err != nil {
+		return nil, err
+	}
+	seeds := []struct {
+		user, alias string
+		req         oauth.LoginRequest
+		secret      string
+	}{
+		{acmeAdmin, "acme-prod", oauth.LoginRequest{Method: oauth.MeshMeshApp, Target: oauth.Target{Environment: oauth.Production}, App: oauth.App{Scopes: scopes}}, ""},
+		{uatAdmin, "acme-uat", oauth.LoginRequest{Method: oauth.CustomApp, Target: oauth.Target{Environment: oauth.Sandbox},
+			App: oauth.App{ClientID: custom.ClientID, ClientSecret: custom.ClientSecret, Scopes: scopes}}, custom.ClientSecret},
+		{globexAdmin, "globex", oauth.LoginRequest{Method: oauth.MeshMeshApp, Target: oauth.Target{Environment: oauth.Production}, App: oauth.App{Scopes: scopes}}, ""},
+	}
+	for _, s := range seeds {
+		if err := w.connect(ctx, s.user, s.req, keychain.AddOptions{Alias: s.alias, ClientSecret: s.secret, Scopes: scopes}); err != nil {
+			return nil, fmt.Errorf("demo: connecting %s: %w", s.alias, err)
+		}
+	}
+	// An admin revoked the sandbox's tokens: the tray finds it dead.
+	sf.RevokeRefreshTokens(tester)
+	return w, nil
+}
+
+// connect logs user in with a scripted browser and stores the connection.
+func (w *World) connect(ctx context.Context, user string, req oauth.LoginRequest, add keychain.AddOptions) error {
+	flow, err := w.Engine.Begin(ctx, req)
+	if err != nil {
+		return err
+	}
+	defer flow.Close()
+	b := &sftest.Browser{Username: user, Client: w.SF.Client()}
+	if _, err := b.Open(ctx, flow.URL()); err != nil {
+		return err
+	}
+	g, err := flow.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = w.Store.Add(ctx, g, add)
+	return err
+}
+
+// forgetAll removes the demo's connections (left by an earlier demo that
+// did not end cleanly): their keychain items and index entries.
+func (w *World) forgetAll(ctx context.Context) error {
+	conns, err := w.Store.List(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range conns {
+		if _, err := w.Store.Remove(ctx, c.Username); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close forgets the demo's connections and stops the fake Salesforce.
+func (w *World) Close(ctx context.Context) error {
+	var err error
+	if w.Store != nil {
+		err = w.forgetAll(ctx)
+	}
+	w.SF.Close()
+	return err
+}
