@@ -73,7 +73,14 @@ type state struct {
 	autostartErr error           // the registration cannot be read
 	notified     map[string]bool // usernames told to need reconnect
 	diagnoses    map[string]*oauth.Diagnosis
-	lastFailed   *signInRequest // a failed sign-in, for Retry with Sandbox
+	failed       map[string]signInRequest // failed sign-ins by id, for their Retry buttons
+	failedSeq    int
+	// unchecked holds why the last check of a connection could not tell
+	// whether it works (a locked keychain, Salesforce unreachable).
+	unchecked map[string]*oauth.Diagnosis
+	// toldUnchecked: a notification said that checks fail; not again
+	// until a check works.
+	toldUnchecked bool
 }
 
 // signIn is the browser sign-in in progress.
@@ -89,6 +96,7 @@ type ui interface {
 	setMenu(items []item)
 	setIcon(k icons.Kind)
 	setTooltip(s string)
+	heal() // called every PollEvery
 	quit()
 }
 
@@ -105,6 +113,8 @@ func newApp(ctx context.Context, opts Options, u ui) *app {
 			checking:  map[string]bool{},
 			notified:  map[string]bool{},
 			diagnoses: map[string]*oauth.Diagnosis{},
+			unchecked: map[string]*oauth.Diagnosis{},
+			failed:    map[string]signInRequest{},
 		},
 		attempts: attempts{m: map[string]*attempt{}},
 	}
@@ -162,6 +172,8 @@ func (a *app) loop() {
 			if a.indexChanged() {
 				a.reload()
 			}
+			a.readAutostart() // the desktop's settings may have changed it
+			a.ui.heal()
 		case <-health.C:
 			a.checkAll(false)
 		}
@@ -172,8 +184,13 @@ func (a *app) loop() {
 	}
 }
 
-// shutdown cancels what runs and waits (briefly) for the flows to let go
-// of the callback port and the keychain.
+// quitWait bounds the wait for flows at quit: a refresh whose request was
+// sent finishes saving a rotated token (keychain.RotatedSaveTimeout), and
+// systray's quit closes the D-Bus connection the keychain uses.
+const quitWait = keychain.RotatedSaveTimeout + 5*time.Second
+
+// shutdown cancels what runs and waits for the flows to let go of the
+// callback port and the keychain.
 func (a *app) shutdown() {
 	a.cancel()
 	a.page.Close()
@@ -181,7 +198,7 @@ func (a *app) shutdown() {
 	go func() { a.flows.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(quitWait):
 		a.log().Warn("tray: flows still running at quit")
 	}
 	a.ui.quit()
@@ -234,7 +251,7 @@ func (a *app) do(act action) {
 	case actOpenURL:
 		a.openURL(act.ref)
 	case actRetry:
-		a.retry(act.env)
+		a.retry(act.ref, act.env)
 	case actCheckAll:
 		a.checkAll(true)
 	case actAutostart:
@@ -301,17 +318,24 @@ func (a *app) notify(n notify.Notification) {
 }
 
 // notifyFailure tells what went wrong and offers its fixes as buttons.
-func (a *app) notifyFailure(err error, sit oauth.Situation, conn *keychain.Connection) {
+// failedID names the failed sign-in a Retry button runs again ("" for
+// none).
+func (a *app) notifyFailure(err error, sit oauth.Situation, conn *keychain.Connection, failedID string) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
 	d := oauth.Diagnose(err, sit)
 	a.log().Warn("tray: failed", "code", d.Code, "err", err)
-	a.notify(notify.Notification{Title: d.Title, Body: d.FirstSentence(), Actions: a.fixActions(d, conn), Urgent: true})
+	body := d.FirstSentence()
+	switch d.Code {
+	case keychain.IndexCorrupt, keychain.IndexFailed, SecretMissing:
+		body = d.Advice // where the old file went; the command that takes a secret
+	}
+	a.notify(notify.Notification{Title: d.Title, Body: body, Actions: a.fixActions(d, conn, failedID), Urgent: true})
 }
 
 // fixActions turns a diagnosis's fixes into notification buttons.
-func (a *app) fixActions(d *oauth.Diagnosis, conn *keychain.Connection) []notify.Action {
+func (a *app) fixActions(d *oauth.Diagnosis, conn *keychain.Connection, failedID string) []notify.Action {
 	var out []notify.Action
 	for _, f := range d.Fixes {
 		var act action
@@ -320,7 +344,10 @@ func (a *app) fixActions(d *oauth.Diagnosis, conn *keychain.Connection) []notify
 		case oauth.FixOpenURL:
 			act = action{kind: actOpenURL, ref: f.URL}
 		case oauth.FixRetryEnvironment:
-			act = action{kind: actRetry, env: f.Environment}
+			if failedID == "" {
+				continue
+			}
+			act = action{kind: actRetry, env: f.Environment, ref: failedID}
 			label = "Retry with " + f.Environment.String()
 		case oauth.FixReconnect:
 			if conn == nil {
@@ -382,7 +409,7 @@ func (a *app) reload() {
 	conns, err := a.opts.Store.List(ctx)
 	if err != nil {
 		if a.st.listErr == nil {
-			a.notifyFailure(err, oauth.Situation{}, nil)
+			a.notifyFailure(err, oauth.Situation{}, nil, "")
 		}
 		a.st.listErr = err
 		a.log().Warn("tray: index unreadable", "err", err)
@@ -417,9 +444,18 @@ func (a *app) tellDead() {
 			delete(a.st.diagnoses, c.Username)
 		}
 	}
-	for u := range a.st.notified {
-		if !live[u] {
-			delete(a.st.notified, u)
+	for _, m := range []map[string]bool{a.st.notified, a.st.checking} {
+		for u := range m {
+			if !live[u] {
+				delete(m, u)
+			}
+		}
+	}
+	for _, m := range []map[string]*oauth.Diagnosis{a.st.diagnoses, a.st.unchecked} {
+		for u := range m {
+			if !live[u] {
+				delete(m, u)
+			}
 		}
 	}
 }

@@ -8,10 +8,13 @@ package tray
 
 import (
 	"context"
+	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -37,11 +40,17 @@ func TestMain(m *testing.M) {
 type memKeyring struct {
 	mu    sync.Mutex
 	items map[string]string
+	err   error // when set, every call fails with it
 }
+
+func (k *memKeyring) fail(err error) { k.mu.Lock(); k.err = err; k.mu.Unlock() }
 
 func (k *memKeyring) Get(service, user string) (string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.err != nil {
+		return "", k.err
+	}
 	v, ok := k.items[service+"/"+user]
 	if !ok {
 		return "", keyring.ErrNotFound
@@ -52,6 +61,9 @@ func (k *memKeyring) Get(service, user string) (string, error) {
 func (k *memKeyring) Set(service, user, secret string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.err != nil {
+		return k.err
+	}
 	k.items[service+"/"+user] = secret
 	return nil
 }
@@ -59,6 +71,9 @@ func (k *memKeyring) Set(service, user, secret string) error {
 func (k *memKeyring) Delete(service, user string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.err != nil {
+		return k.err
+	}
 	if _, ok := k.items[service+"/"+user]; !ok {
 		return keyring.ErrNotFound
 	}
@@ -79,6 +94,7 @@ func (u *fakeUI) setMenu(items []item) { u.mu.Lock(); u.menu = items; u.mu.Unloc
 func (u *fakeUI) setIcon(k icons.Kind) { u.mu.Lock(); u.icon = k; u.mu.Unlock() }
 func (u *fakeUI) setTooltip(s string)  { u.mu.Lock(); u.tooltip = s; u.mu.Unlock() }
 func (u *fakeUI) quit()                { u.mu.Lock(); u.quits++; u.mu.Unlock() }
+func (u *fakeUI) heal()                {}
 
 // labels returns the top menu's labels.
 func (u *fakeUI) labels() []string {
@@ -86,7 +102,7 @@ func (u *fakeUI) labels() []string {
 	defer u.mu.Unlock()
 	var out []string
 	for _, it := range u.menu {
-		if !it.separator {
+		if !it.separator && !it.hidden {
 			out = append(out, it.label)
 		}
 	}
@@ -119,6 +135,7 @@ func (n *fakeNotifier) all() []notify.Notification {
 type fixture struct {
 	t     *testing.T
 	world *demo.World
+	kr    *memKeyring
 	ui    *fakeUI
 	notes *fakeNotifier
 	app   *app
@@ -129,22 +146,33 @@ type fixture struct {
 // of the scripted browser.
 func newFixture(t *testing.T, browserEnv ...string) *fixture {
 	t.Helper()
+	return startFixture(t, nil, browserEnv...)
+}
+
+// startFixture is newFixture with before, which changes the world before
+// the tray starts.
+func startFixture(t *testing.T, before func(*fixture), browserEnv ...string) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	envBin, err := exec.LookPath("env")
 	if err != nil {
 		t.Fatal(err)
 	}
+	kr := &memKeyring{items: map[string]string{}}
 	w, err := demo.Start(ctx, demo.Options{
 		Dir:          filepath.Join(t.TempDir(), "demo"),
 		CallbackPort: sftest.CallbackPort(t),
 		Browser:      strings.Join(append(append([]string{envBin, "SFTEST_BROWSER=1"}, browserEnv...), os.Args[0]), " "),
-		Keyring:      &memKeyring{items: map[string]string{}},
+		Keyring:      kr,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close(ctx) })
-	f := &fixture{t: t, world: w, ui: &fakeUI{}, notes: &fakeNotifier{actions: make(chan string, 8)}, done: make(chan struct{})}
+	f := &fixture{t: t, world: w, kr: kr, ui: &fakeUI{}, notes: &fakeNotifier{actions: make(chan string, 8)}, done: make(chan struct{})}
+	if before != nil {
+		before(f)
+	}
 	opts := Options{Title: "MeshMesh Test", Store: w.Store, Engine: w.Engine, Notifier: f.notes,
 		Clipboard: func(context.Context, string) error { return nil }, PollEvery: 50 * time.Millisecond}
 	opts.setDefaults()
@@ -216,9 +244,12 @@ func TestStartChecksAndTellsDeadOnce(t *testing.T) {
 	}
 	f.waitFor("the attention icon", func() bool { f.ui.mu.Lock(); defer f.ui.mu.Unlock(); return f.ui.icon == icons.Attention })
 
-	// Checking again finds it dead again: no second notification.
+	// Checking again (twice, so that a late notification of the first
+	// would be in) finds it dead again: no second notification.
 	f.click(action{kind: actCheckAll})
-	f.waitNotification("1 of 3 connections need reconnect")
+	f.waitFor("a first summary", func() bool { return f.count("1 of 3 connections need reconnect") == 1 })
+	f.click(action{kind: actCheckAll})
+	f.waitFor("a second summary", func() bool { return f.count("1 of 3 connections need reconnect") == 2 })
 	if c := f.count("acme-uat needs reconnect"); c != 1 {
 		t.Errorf("%d notifications that acme-uat needs reconnect, want 1", c)
 	}
@@ -250,46 +281,84 @@ func TestOneSignInAtATime(t *testing.T) {
 		t.Errorf("page Connect during a sign-in: %v", err)
 	}
 
+	before := len(f.notes.all())
 	f.click(action{kind: actCancel})
 	f.waitFor("the sign-in to end", func() bool { return !slices.Contains(f.ui.labels(), "Cancel sign-in (acme-prod)") })
-	if c := len(f.notes.all()); f.count("Connected") > 0 {
-		t.Errorf("a cancelled sign-in notified success (%d notifications)", c)
+	// The callback port is free again, and a cancel is no failure to tell.
+	port := f.world.Engine.Settings.CallbackPort
+	f.waitFor("the callback port to be free", func() bool {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			ln.Close()
+		}
+		return err == nil
+	})
+	f.click(action{kind: actCheckAll}) // a barrier: its summary comes after anything the cancel said
+	f.waitNotification("connections need reconnect")
+	if got := f.notes.all()[before:]; len(got) != 1 {
+		t.Errorf("notifications after the cancel: %+v, want only the check's summary", got)
 	}
 }
 
-func TestRemoveSaysHowToAddBack(t *testing.T) {
-	f := newFixture(t)
-	f.waitFor("the menu", func() bool { return len(f.ui.labels()) > 3 })
-	f.click(action{kind: actRemove, ref: "dev@globex.com"})
-	n := f.waitNotification("Removed globex")
-	if !strings.Contains(n.Body, "meshmesh connect --method meshmesh --env production --alias globex") {
-		t.Errorf("body %q does not say how to add it back", n.Body)
+func TestLockedKeychainIsNoHealth(t *testing.T) {
+	f := startFixture(t, func(f *fixture) {
+		f.kr.fail(errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"))
+	})
+	n := f.waitNotification("Could not check 3 connections")
+	if !strings.HasPrefix(n.Body, "Your keyring is locked. ") {
+		t.Errorf("body %q does not say the keyring is locked", n.Body)
 	}
-	f.waitFor("globex gone", func() bool { return f.ui.labels()[0] == "MeshMesh Test — 2 orgs" })
+	f.waitFor("unchecked marks", func() bool {
+		return slices.Contains(f.ui.labels(), "○ acme-prod — admin@acme.com (not checked: Your keyring is locked)")
+	})
+	f.click(action{kind: actCheckAll})
+	f.waitNotification("3 of 3 connections could not be checked")
+	if f.count("work") > 0 || f.count("Could not check") != 1 {
+		t.Errorf("notifications: %+v", f.notes.all())
+	}
 }
 
-func TestPageConnectReportsProgress(t *testing.T) {
-	// A new connection has no login hint: the browser is told who signs in.
+func TestReconnectWithoutSecret(t *testing.T) {
+	f := startFixture(t, func(f *fixture) {
+		// Someone deleted acme-uat's keychain item, its secret with it.
+		if err := f.kr.Delete(demo.Service, "admin@acme.com.uat"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	f.waitNotification("acme-uat needs reconnect")
+	f.click(action{kind: actReconnect, ref: "admin@acme.com.uat"})
+	n := f.waitNotification("Consumer secret needed")
+	if !strings.Contains(n.Body, "meshmesh reconnect acme-uat --client-secret-stdin") || len(n.Actions) != 1 || n.Actions[0].Label != "Open Connections page" {
+		t.Errorf("notification %+v", n)
+	}
+}
+
+func TestRetryWithSandbox(t *testing.T) {
+	// A sandbox user signs in at Production with the MeshMesh app, which
+	// is not installed in their org.
 	f := newFixture(t, "SFTEST_USER=admin@acme.com.uat")
 	f.waitFor("the menu", func() bool { return len(f.ui.labels()) > 3 })
-	c := (*connector)(f.app)
-	// The MeshMesh package is not installed in the sandbox.
-	id, err := c.Connect(page.Request{Method: oauth.MeshMeshApp, Target: oauth.Target{Environment: oauth.Sandbox}, Scopes: oauth.DefaultScopes})
+	_, err := (*connector)(f.app).Connect(page.Request{Method: oauth.MeshMeshApp, Target: oauth.Target{Environment: oauth.Production}, Scopes: oauth.DefaultScopes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p page.Progress
-	f.waitFor("the attempt to end", func() bool { p, _ = c.Progress(id); return p.Done })
-	if p.Diagnosis == nil || p.Diagnosis.Code != oauth.ECANotInstalled {
-		t.Fatalf("progress = %+v, want eca_not_installed", p)
+	n := f.waitNotification("External client app not installed")
+	i := slices.IndexFunc(n.Actions, func(a notify.Action) bool { return a.Label == "Retry with Sandbox" })
+	if i < 0 {
+		t.Fatalf("actions %+v lack Retry with Sandbox", n.Actions)
 	}
-	n := f.waitNotification(p.Diagnosis.Title)
-	var labels []string
-	for _, a := range n.Actions {
-		labels = append(labels, a.Label)
+	f.notes.actions <- n.Actions[i].Key
+	// The retry signs in at the sandbox, whose install page the next
+	// diagnosis offers.
+	f.waitFor("the retry's diagnosis", func() bool { return f.count("External client app not installed") == 2 })
+	last := f.notes.all()[len(f.notes.all())-1]
+	if !slices.ContainsFunc(last.Actions, func(a notify.Action) bool {
+		return a.Label == "Open install page" && strings.Contains(a.Key, f.world.SF.Sandbox.URL+"/packaging/")
+	}) {
+		t.Errorf("the retry's notification %+v does not offer the sandbox's install page", last)
 	}
-	if !slices.Contains(labels, "Open install page") {
-		t.Errorf("actions %q lack Open install page", labels)
+	if slices.ContainsFunc(last.Actions, func(a notify.Action) bool { return a.Label == "Retry with Sandbox" }) {
+		t.Errorf("the retry in the sandbox offers to retry in the sandbox: %+v", last.Actions)
 	}
 }
 
@@ -304,11 +373,11 @@ func TestMenuLabels(t *testing.T) {
 	}{
 		{conn("acme-prod", "admin@acme.com", keychain.Connected), false, "● acme-prod — admin@acme.com"},
 		{conn("acme-uat", "admin@acme.com.uat", keychain.NeedsReconnect), false, "⚠ acme-uat — needs reconnect"},
-		{conn("acme-prod", "admin@acme.com", keychain.Connected), true, "◌ acme-prod — checking…"},
+		{conn("acme-prod", "admin@acme.com", keychain.Connected), true, "◌ acme-prod — admin@acme.com (checking…)"},
 		{conn("", "admin@acme.com", keychain.Unknown), false, "○ Acme Corp — admin@acme.com (not checked: Salesforce unreachable)"},
 	}
 	for _, tt := range tests {
-		if got := connectionLabel(tt.c, tt.checking); got != tt.want {
+		if got := connectionLabel(tt.c, tt.checking, nil); got != tt.want {
 			t.Errorf("connectionLabel(%s, checking %v) = %q, want %q", tt.c.Status, tt.checking, got, tt.want)
 		}
 	}
@@ -323,7 +392,7 @@ func TestActionKeys(t *testing.T) {
 	for _, a := range []action{
 		{kind: actReconnect, ref: "admin@acme.com"},
 		{kind: actOpenURL, ref: "https://login.salesforce.com/packaging/installPackage.apexp?p0=04t"},
-		{kind: actRetry, env: oauth.Sandbox},
+		{kind: actRetry, env: oauth.Sandbox, ref: "3"},
 	} {
 		got, ok := parseAction(a.key())
 		if !ok || got != a {

@@ -19,7 +19,7 @@ type attempts struct {
 	m  map[string]*attempt
 }
 
-// attempt is one sign-in of the page: its progress, and how to cancel it.
+// attempt is one sign-in of the page: where it stands.
 type attempt struct {
 	progress page.Progress
 }

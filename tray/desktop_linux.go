@@ -44,7 +44,11 @@ func CheckDesktop(ctx context.Context, wait time.Duration) error {
 		if err == nil && has {
 			return nil
 		}
-		if err != nil || time.Now().After(deadline) {
+		if err != nil {
+			return noDesktop("No desktop session", fmt.Errorf("asking the session bus for %s: %w", watcherName, err),
+				"The D-Bus session bus does not answer as it should. Start MeshMesh from your desktop session, or use the command line: meshmesh help.")
+		}
+		if time.Now().After(deadline) {
 			return noDesktop("No system tray", fmt.Errorf("no %s on the session bus after %s", watcherName, wait),
 				"Nothing on this desktop shows tray icons. On GNOME, install the \"AppIndicator and KStatusNotifierItem Support\" extension and start MeshMesh again; or use the command line: meshmesh help.")
 		}

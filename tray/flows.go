@@ -3,6 +3,8 @@ package tray
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +21,10 @@ type signInRequest struct {
 	login oauth.LoginRequest
 	add   keychain.AddOptions
 	what  string // for people: the connection's name, else the environment
+	// reconnect, when set, is the connection to log in again: its request
+	// is read from the store (and the keychain) in the flow, not in the
+	// event loop.
+	reconnect *keychain.Connection
 }
 
 func (r signInRequest) situation() oauth.Situation {
@@ -50,7 +56,11 @@ func (a *app) startSignIn(req signInRequest, progress func(page.Progress)) bool 
 	a.st.signIn = &signIn{what: req.what, cancel: cancel}
 	a.goFlow(func(context.Context) event {
 		defer cancel()
-		conn, err := a.signIn(ctx, req, progress)
+		var conn keychain.Connection
+		err := a.prepare(ctx, &req)
+		if err == nil {
+			conn, err = a.runSignIn(ctx, req, progress)
+		}
 		if err != nil {
 			d := oauth.Diagnose(err, req.situation())
 			progress(page.Progress{Done: true, Diagnosis: d})
@@ -62,6 +72,45 @@ func (a *app) startSignIn(req signInRequest, progress func(page.Progress)) bool 
 	return true
 }
 
+// prepare completes a reconnect's request from the store: its method,
+// environment, app, scopes and, for a custom app, the consumer secret in
+// the keychain.
+func (a *app) prepare(ctx context.Context, req *signInRequest) error {
+	c := req.reconnect
+	if c == nil {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, login, err := a.opts.Store.Reconnect(rctx, c.Username)
+	if err != nil {
+		return err
+	}
+	req.login = login
+	req.add = keychain.AddOptions{Alias: c.Alias, ClientSecret: login.App.ClientSecret, Scopes: c.Scopes, Expect: c.Username}
+	if login.Method == oauth.CustomApp && login.App.ClientSecret == "" {
+		return secretMissing(*c)
+	}
+	return nil
+}
+
+// SecretMissing is the code of a reconnect the tray cannot run: a custom
+// app's connection whose consumer secret is not in the keychain.
+const SecretMissing oauth.Code = "client_secret_missing"
+
+// secretMissing is the answer to a reconnect of a custom app's connection
+// whose consumer secret the keychain no longer holds: the tray cannot ask
+// for one, the Connections page and the command line can.
+func secretMissing(c keychain.Connection) *oauth.Diagnosis {
+	return &oauth.Diagnosis{
+		Code:  SecretMissing,
+		Title: "Consumer secret needed",
+		Advice: fmt.Sprintf("The keychain no longer holds the consumer secret of %s's connected app, so the tray cannot reconnect it. Connect it again on the Connections page (Custom Connected App, client id %s), or run: meshmesh reconnect %s --client-secret-stdin.",
+			c.Name(), c.ClientID, c.Name()),
+		Fixes: []oauth.Fix{{Kind: oauth.FixUseMethod, Label: "Open Connections page", Method: oauth.CustomApp}},
+	}
+}
+
 // signInBusy is the answer to a second sign-in while one holds the port.
 func signInBusy(what string) *oauth.Diagnosis {
 	return &oauth.Diagnosis{
@@ -71,8 +120,8 @@ func signInBusy(what string) *oauth.Diagnosis {
 	}
 }
 
-// signIn runs one browser sign-in to its end and stores the connection.
-func (a *app) signIn(ctx context.Context, req signInRequest, progress func(page.Progress)) (keychain.Connection, error) {
+// runSignIn runs one browser sign-in to its end and stores the connection.
+func (a *app) runSignIn(ctx context.Context, req signInRequest, progress func(page.Progress)) (keychain.Connection, error) {
 	e := a.opts.Engine
 	progress(page.Progress{Step: "Preparing the sign-in…"})
 	flow, err := e.Begin(ctx, req.login)
@@ -103,19 +152,13 @@ type signedIn struct {
 func (e signedIn) apply(a *app) {
 	a.st.signIn = nil
 	if e.err != nil {
-		// A cancelled sign-in is no failure to report.
-		if e.req.login.Method != oauth.QuickConnect {
-			r := e.req
-			a.st.lastFailed = &r
-		}
 		var conn *keychain.Connection
-		if e.req.add.Expect != "" {
-			conn = &keychain.Connection{Username: e.req.add.Expect}
+		if e.req.reconnect != nil {
+			conn = e.req.reconnect
 		}
-		a.notifyFailure(e.err, e.req.situation(), conn)
+		a.notifyFailure(e.err, e.req.situation(), conn, a.keepFailed(e.req))
 		return
 	}
-	a.st.lastFailed = nil
 	a.notify(notify.Notification{
 		Title: fmt.Sprintf("Connected to %s as %s", e.conn.OrgName, e.conn.Username),
 		Body:  fmt.Sprintf("%s is in the MeshMesh menu; scripts get its token with: meshmesh token %s", e.conn.Name(), e.conn.Name()),
@@ -123,31 +166,43 @@ func (e signedIn) apply(a *app) {
 	a.reload()
 }
 
-// reconnect logs conn in again: same method, environment, app and user.
-func (a *app) reconnect(conn keychain.Connection) {
-	ctx, cancel := context.WithTimeout(a.ctx, 10*time.Second)
-	defer cancel()
-	_, login, err := a.opts.Store.Reconnect(ctx, conn.Username)
-	if err != nil {
-		a.notifyFailure(err, oauth.Situation{Step: oauth.StepSetup, Method: conn.Method}, nil)
-		return
+// maxFailed is how many failed sign-ins the tray keeps for a Retry button.
+const maxFailed = 8
+
+// keepFailed keeps a failed sign-in (its secret only in memory) for the
+// Retry button of its notification, and returns its id.
+func (a *app) keepFailed(req signInRequest) string {
+	if req.login.Method == oauth.QuickConnect {
+		return "" // sf asks again
 	}
-	a.startSignIn(signInRequest{
-		login: login,
-		add:   keychain.AddOptions{Alias: conn.Alias, ClientSecret: login.App.ClientSecret, Scopes: conn.Scopes, Expect: conn.Username},
-		what:  conn.Name(),
-	}, nil)
+	a.st.failedSeq++
+	id := strconv.Itoa(a.st.failedSeq)
+	a.st.failed[id] = req
+	delete(a.st.failed, strconv.Itoa(a.st.failedSeq-maxFailed))
+	return id
 }
 
-// retry runs the last failed sign-in again in env (Retry with Sandbox).
-func (a *app) retry(env oauth.Environment) {
-	if a.st.lastFailed == nil {
-		a.notify(notify.Notification{Title: "Nothing to retry", Body: "Start the connection again from Add connection in the MeshMesh menu."})
+// reconnect logs conn in again: same method, environment, app and user.
+func (a *app) reconnect(conn keychain.Connection) {
+	a.startSignIn(signInRequest{reconnect: &conn, what: conn.Name(), login: oauth.LoginRequest{Method: conn.Method}}, nil)
+}
+
+// retry runs failed sign-in id again in env (Retry with Sandbox).
+func (a *app) retry(id string, env oauth.Environment) {
+	req, ok := a.st.failed[id]
+	if !ok {
+		a.notify(notify.Notification{Title: "Nothing to retry", Body: "That sign-in is too old to retry: start it again from Add connection in the MeshMesh menu."})
 		return
 	}
-	req := *a.st.lastFailed
+	delete(a.st.failed, id)
 	req.login.Target = oauth.Target{Environment: env}
 	req.what = ""
+	if req.reconnect != nil {
+		// A retry elsewhere is a new sign-in of the same request.
+		c := *req.reconnect
+		req.reconnect = nil
+		req.add = keychain.AddOptions{Alias: c.Alias, ClientSecret: req.login.App.ClientSecret, Scopes: c.Scopes}
+	}
 	a.startSignIn(req, nil)
 }
 
@@ -182,6 +237,7 @@ func (a *app) remove(conn keychain.Connection) {
 	})
 }
 
+// removed is the end of a Remove.
 type removed struct{ r keychain.Removed }
 
 func (e removed) apply(a *app) {
@@ -209,7 +265,7 @@ func (e failed) apply(a *app) {
 		if e.conn.Username != "" {
 			conn = &e.conn
 		}
-		a.notifyFailure(e.err, e.sit, conn)
+		a.notifyFailure(e.err, e.sit, conn, "")
 	}
 	if e.reload {
 		a.reload()
@@ -225,6 +281,7 @@ func (a *app) copy(what, text string) {
 	})
 }
 
+// copied is the end of a copy to the clipboard.
 type copied struct {
 	what, text string
 	err        error
@@ -265,7 +322,7 @@ func (a *app) openInstall(env oauth.Environment) {
 	}
 	u, err := a.opts.Engine.Settings.InstallURL(oauth.Target{Environment: env})
 	if err != nil {
-		a.notifyFailure(err, oauth.Situation{}, nil)
+		a.notifyFailure(err, oauth.Situation{}, nil, "")
 		return
 	}
 	a.openURL(u)
@@ -324,41 +381,88 @@ type checked struct {
 }
 
 func (e checked) apply(a *app) {
-	delete(a.st.checking, e.conn.Username)
+	u := e.conn.Username
+	delete(a.st.checking, u)
+	delete(a.st.unchecked, u)
+	var d *oauth.Diagnosis
 	if e.err != nil {
-		d := oauth.Diagnose(e.err, oauth.Situation{Step: oauth.StepRefresh, Method: e.conn.Method})
-		a.st.diagnoses[e.conn.Username] = d
+		d = oauth.Diagnose(e.err, oauth.Situation{Step: oauth.StepRefresh, Method: e.conn.Method})
+		a.st.diagnoses[u] = d
 		a.log().Info("tray: check failed", "connection", e.conn.Name(), "code", d.Code)
 	}
 	a.reload()
+	// A failure that did not find the connection dead (a locked keychain,
+	// Salesforce unreachable) leaves it unchecked, whatever the index
+	// said before.
+	if d != nil && !slices.ContainsFunc(a.st.conns, func(c keychain.Connection) bool { return c.Username == u && c.Status == keychain.NeedsReconnect }) {
+		a.st.unchecked[u] = d
+	}
 }
 
+// checkedAll is the end of a check of every connection.
 type checkedAll struct{}
 
 func (checkedAll) apply(a *app) {
 	a.st.checkingAll = false
-	if !a.st.checkAsked {
-		return
-	}
-	var dead, unknown []string
+	var dead, unchecked []string
+	var why *oauth.Diagnosis
 	for _, c := range a.st.conns {
-		switch c.Status {
-		case keychain.NeedsReconnect:
+		switch {
+		case c.Status == keychain.NeedsReconnect:
 			dead = append(dead, c.Name())
-		case keychain.Unknown:
-			unknown = append(unknown, c.Name())
+		case a.st.unchecked[c.Username] != nil:
+			unchecked = append(unchecked, c.Name())
+			if why == nil {
+				why = a.st.unchecked[c.Username]
+			}
 		}
 	}
-	n := notify.Notification{Title: fmt.Sprintf("All %d connections work", len(a.st.conns))}
-	switch {
-	case len(dead) > 0:
-		n.Title = fmt.Sprintf("%d of %d connections need reconnect", len(dead), len(a.st.conns))
-		n.Body = strings.Join(dead, ", ") + ": choose Reconnect in its menu."
-	case len(unknown) > 0:
-		n.Title = fmt.Sprintf("%d of %d connections could not be checked", len(unknown), len(a.st.conns))
-		n.Body = strings.Join(unknown, ", ") + ": Salesforce could not be reached. They are checked again every 30 minutes."
-	case len(a.st.conns) == 1:
-		n.Title = "Your connection works"
+	n := len(a.st.conns)
+	if !a.st.checkAsked {
+		// Unasked, only what needs the person: not being offline, which
+		// passes by itself.
+		switch {
+		case len(unchecked) == 0:
+			a.st.toldUnchecked = false
+		case !a.st.toldUnchecked && !offline(why.Code):
+			a.st.toldUnchecked = true
+			a.notify(notify.Notification{Title: fmt.Sprintf("Could not check %s", countOf(len(unchecked), "connection")),
+				Body: why.Title + ". " + why.FirstSentence(), Urgent: true})
+		}
+		return
 	}
-	a.notify(n)
+	msg := notify.Notification{Title: fmt.Sprintf("All %d connections work", n)}
+	if n == 1 {
+		msg.Title = "Your connection works"
+	}
+	switch {
+	case len(dead) > 0 && len(unchecked) > 0:
+		msg.Title = fmt.Sprintf("%d of %d connections need reconnect; %d could not be checked", len(dead), n, len(unchecked))
+		msg.Body = fmt.Sprintf("Reconnect %s from its menu. %s: %s.", strings.Join(dead, ", "), strings.Join(unchecked, ", "), why.Title)
+	case len(dead) > 0:
+		msg.Title = fmt.Sprintf("%d of %d connections need reconnect", len(dead), n)
+		msg.Body = strings.Join(dead, ", ") + ": choose Reconnect in its menu."
+	case len(unchecked) > 0:
+		msg.Title = fmt.Sprintf("%d of %d connections could not be checked", len(unchecked), n)
+		msg.Body = fmt.Sprintf("%s: %s. %s", strings.Join(unchecked, ", "), why.Title, why.FirstSentence())
+	}
+	a.notify(msg)
+}
+
+// offline reports whether a check failed only because Salesforce could
+// not be reached for now.
+func offline(c oauth.Code) bool {
+	switch c {
+	case oauth.ConnectionTimeout, oauth.SalesforceUnavailable, oauth.RateLimited:
+		return true
+	}
+	return false
+}
+
+// countOf says "1 connection" or "3 connections".
+func countOf(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

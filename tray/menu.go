@@ -14,6 +14,7 @@ type item struct {
 	label     string
 	tooltip   string
 	disabled  bool
+	hidden    bool
 	checkbox  bool // a checkbox; checked says its state
 	checked   bool
 	separator bool
@@ -36,7 +37,7 @@ const (
 	actPage      actionKind = "page"    // open the Connections page
 	actInstall   actionKind = "install" // open the package install page of env (custom: the page)
 	actOpenURL   actionKind = "url"     // open ref, a URL that holds no secret
-	actRetry     actionKind = "retry"   // run the last failed connection again in env
+	actRetry     actionKind = "retry"   // run failed sign-in ref again in env
 	actCheckAll  actionKind = "check"
 	actCancel    actionKind = "cancel" // cancel the sign-in in progress
 	actAutostart actionKind = "autostart"
@@ -46,7 +47,7 @@ const (
 // action is a click's meaning: a kind and what it applies to.
 type action struct {
 	kind actionKind
-	ref  string            // a connection's username, or a URL for actOpenURL
+	ref  string            // a connection's username; a URL for actOpenURL; a failed sign-in's id for actRetry
 	env  oauth.Environment // for actQuick, actInstall and actRetry
 }
 
@@ -76,17 +77,20 @@ func mark(c keychain.Connection, checking bool) string {
 
 // connectionLabel is a connection's line in the menu, e.g.
 // "● acme-prod — admin@acme.com" or "⚠ acme-uat — needs reconnect".
-func connectionLabel(c keychain.Connection, checking bool) string {
-	what := c.Username
+// unchecked, when not nil, is why its last check could not tell.
+func connectionLabel(c keychain.Connection, checking bool, unchecked *oauth.Diagnosis) string {
+	m, what := mark(c, checking), c.Username
 	switch {
 	case checking:
-		what = "checking…"
+		what += " (checking…)"
 	case c.Status == keychain.NeedsReconnect:
 		what = "needs reconnect"
+	case unchecked != nil:
+		m, what = "○", what+" (not checked: "+unchecked.Title+")"
 	case c.Status == keychain.Unknown:
-		what = c.Username + " (not checked: Salesforce unreachable)"
+		what += " (not checked: Salesforce unreachable)"
 	}
-	return fmt.Sprintf("%s %s — %s", mark(c, checking), c.Name(), what)
+	return fmt.Sprintf("%s %s — %s", m, c.Name(), what)
 }
 
 // header is the menu's first line: the product and the count of orgs.
@@ -105,13 +109,16 @@ func header(title string, n int, unreadable bool) string {
 // menu returns the menu the state asks for.
 func (s *state) menu() []item {
 	m := []item{{label: header(s.title, len(s.conns), s.listErr != nil), disabled: true, tooltip: s.tooltip()}}
+	// Always there, hidden when no sign-in runs: the menu keeps its shape.
+	cancel := item{label: "Cancel sign-in", hidden: true, do: action{kind: actCancel}}
 	if s.signIn != nil {
-		m = append(m, item{label: "Cancel sign-in (" + s.signIn.what + ")", do: action{kind: actCancel}})
+		cancel.label, cancel.hidden = "Cancel sign-in ("+s.signIn.what+")", false
 	}
+	m = append(m, cancel)
 	m = append(m, item{separator: true})
 	for _, c := range s.conns {
 		m = append(m, item{
-			label:   connectionLabel(c, s.checking[c.Username]),
+			label:   connectionLabel(c, s.checking[c.Username], s.unchecked[c.Username]),
 			tooltip: fmt.Sprintf("%s, %s (%s)", c.OrgName, c.InstanceURL, c.Environment),
 			children: []item{
 				{label: "Open in browser", do: action{kind: actOpen, ref: c.Username}},
@@ -139,7 +146,7 @@ func (s *state) menu() []item {
 		}},
 		item{label: "Check all connections", disabled: len(s.conns) == 0 || s.checkingAll, do: action{kind: actCheckAll}},
 		item{separator: true},
-		item{label: "Start at login", checkbox: true, checked: s.autostart, disabled: s.autostartErr != nil, do: action{kind: actAutostart}},
+		item{label: "Start at login", checkbox: true, checked: s.autostart, disabled: s.autostartErr != nil, tooltip: errText(s.autostartErr), do: action{kind: actAutostart}},
 		item{label: "Quit", do: action{kind: actQuit}},
 	)
 	return m
@@ -161,4 +168,12 @@ func (s *state) tooltip() string {
 		t += " — signing in to " + s.signIn.what
 	}
 	return t
+}
+
+// errText is err's words, or nothing.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

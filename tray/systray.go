@@ -1,6 +1,8 @@
 package tray
 
 import (
+	"time"
+
 	"fyne.io/systray"
 
 	"github.com/meshmesh/meshmesh/icons"
@@ -8,14 +10,31 @@ import (
 
 // systrayUI renders the state with fyne.io/systray. Only the event loop
 // calls it. When a new menu has the shape of the one shown (same items,
-// submenus and separators), it is updated in place; otherwise it is
-// rebuilt.
+// submenus and separators, each doing the same thing), it is updated in
+// place; otherwise it is rebuilt. A click therefore always means what the
+// item said when it was shown: a rebuild gives it a new item.
 type systrayUI struct {
-	events chan<- event
-	shown  []*shownItem
-	icon   icons.Kind
-	tip    string
-	iconOK bool
+	events  chan<- event
+	done    <-chan struct{} // closed when the event loop ends
+	shown   []*shownItem
+	icon    icons.Kind
+	tip     string
+	iconOK  bool
+	started time.Time
+}
+
+// settleTime is how long after start heal sets the icon and tooltip again.
+const settleTime = 5 * time.Second
+
+// heal sets the icon and tooltip again in the first seconds of the tray:
+// set while systray exports its properties (a start-up race of
+// fyne.io/systray v1.12.2 on Linux), they are lost for good.
+func (u *systrayUI) heal() {
+	if time.Since(u.started) > settleTime || !u.iconOK {
+		return
+	}
+	setIcon(u.icon)
+	systray.SetTooltip(u.tip)
 }
 
 // shownItem is a menu item on screen and what it stands for now. Its
@@ -47,7 +66,7 @@ func sameShape(shown []*shownItem, items []item) bool {
 	}
 	for i, s := range shown {
 		it := items[i]
-		if s.it.separator != it.separator || s.it.checkbox != it.checkbox || !sameShape(s.children, it.children) {
+		if s.it.separator != it.separator || s.it.checkbox != it.checkbox || s.it.do != it.do || !sameShape(s.children, it.children) {
 			return false
 		}
 	}
@@ -77,6 +96,9 @@ func (u *systrayUI) add(parent *shownItem, it item) *shownItem {
 	if it.disabled {
 		s.mi.Disable()
 	}
+	if it.hidden {
+		s.mi.Hide()
+	}
 	for _, c := range it.children {
 		s.children = append(s.children, u.add(s, c))
 	}
@@ -89,7 +111,11 @@ func (u *systrayUI) add(parent *shownItem, it item) *shownItem {
 // menu is rebuilt.
 func (u *systrayUI) forward(s *shownItem) {
 	for range s.mi.ClickedCh {
-		u.events <- clicked{s}
+		select {
+		case u.events <- clicked{s}:
+		case <-u.done:
+			return
+		}
 	}
 }
 
@@ -98,7 +124,7 @@ type clicked struct{ s *shownItem }
 
 func (e clicked) apply(a *app) {
 	// A disabled item still fires when a host sends the click anyway.
-	if e.s.it.disabled {
+	if e.s.it.disabled || e.s.it.hidden {
 		return
 	}
 	a.do(e.s.it.do)
@@ -122,6 +148,13 @@ func (s *shownItem) update(it item) {
 			s.mi.Disable()
 		} else {
 			s.mi.Enable()
+		}
+	}
+	if old.hidden != it.hidden {
+		if it.hidden {
+			s.mi.Hide()
+		} else {
+			s.mi.Show()
 		}
 	}
 	if it.checkbox && old.checked != it.checked {

@@ -17,10 +17,13 @@ import (
 type Options struct {
 	// Title names the tray in its menu, tooltip and pages: "MeshMesh", or
 	// "MeshMesh Demo".
-	Title  string
-	Store  *keychain.Store
-	Engine *oauth.Engine // the store's engine
-	Log    *slog.Logger
+	Title string
+	// Store holds the connections the tray shows and refreshes.
+	Store *keychain.Store
+	// Engine runs the sign-ins: the store's engine.
+	Engine *oauth.Engine
+	// Log receives what the tray does (never a secret); nil discards it.
+	Log *slog.Logger
 
 	Notifier  Notifier  // nil: no notifications
 	Autostart Autostart // nil: Start at login is disabled
@@ -65,9 +68,9 @@ func Run(ctx context.Context, opts Options) error {
 		return errors.New("tray: Options.Store and Options.Engine are required")
 	}
 	opts.setDefaults()
-	u := &systrayUI{}
+	u := &systrayUI{started: time.Now()}
 	a := newApp(ctx, opts, u)
-	u.events = a.events
+	u.events, u.done = a.events, a.ctx.Done()
 
 	// Icon, title and tooltip are set before Run: set in onReady, they can
 	// be lost for the life of the process (a start-up race in systray).
