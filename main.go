@@ -684,7 +684,7 @@ func (c *cli) versionCmd(fs *flag.FlagSet) func(context.Context, []string) error
 // ---- the tray ----
 
 // autostartWait is how long a tray started at login waits for the panel.
-const autostartWait = 2 * time.Minute
+const autostartWait = "2m"
 
 func (c *cli) trayCmd(fs *flag.FlagSet) func(context.Context, []string) error {
 	wait := fs.Duration("wait", 3*time.Second, "how long to wait for the desktop's tray host to appear")
@@ -706,7 +706,7 @@ func (c *cli) autostart() tray.Autostart {
 	if strings.Contains(exe, string(filepath.Separator)+"go-build") && filepath.Base(filepath.Dir(exe)) == "exe" {
 		return noAutostart{errors.New("go run builds a temporary program: install meshmesh (go install or a release) to start it at login")}
 	}
-	cmd := []string{exe, "tray", "--wait", autostartWait.String()}
+	cmd := []string{exe, "tray", "--wait", autostartWait}
 	if runtime.GOOS != "windows" {
 		var env []string
 		for _, k := range []string{"MESHMESH_HOME", "MESHMESH_KEYCHAIN_SERVICE", "MESHMESH_PRODUCTION_URL", "MESHMESH_SANDBOX_URL",
@@ -804,7 +804,8 @@ func (c *cli) demoCmd(fs *flag.FlagSet) func(context.Context, []string) error {
 			}
 			fmt.Fprintf(c.stderr, "Demo ready. Sign in on the fake's pages as %s with the password %s.\n", strings.Join(w.Users, ", "), w.Password)
 			undo := func() { w.Close(context.WithoutCancel(ctx)) }
-			return tray.Options{Title: "MeshMesh Demo", Store: w.Store, Engine: w.Engine}, undo, nil
+			return tray.Options{Title: "MeshMesh Demo", Store: w.Store, Engine: w.Engine, Demo: true,
+				Autostart: noAutostart{errors.New("the demo does not start at login: the tray itself (meshmesh) does")}}, undo, nil
 		})
 	}
 }

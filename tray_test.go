@@ -268,7 +268,7 @@ func TestTray(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(data), "tray --wait 2m0s") {
+		if !strings.Contains(string(data), "tray --wait 2m") {
 			t.Errorf("the autostart entry does not start the tray:\n%s", data)
 		}
 		tr.Click(t, "Start at login")

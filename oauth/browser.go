@@ -149,6 +149,8 @@ func OpenSecretURL(ctx context.Context, browser, secretURL string) error {
 		return ctx.Err()
 	case <-time.After(SecretURLTimeout):
 		d := newDiagnosis(BrowserFailed, Situation{Step: StepSetup})
+		d.Title = "The browser did not open the page"
+		d.Advice = fmt.Sprintf("The browser was started but did not open the page within %s. Check that a browser window opened on this computer, or set BROWSER to the command that opens a URL.", SecretURLTimeout)
 		d.Err = fmt.Errorf("the browser did not open the page within %s", SecretURLTimeout)
 		return d
 	}

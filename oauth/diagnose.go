@@ -140,6 +140,10 @@ func Diagnose(err error, sit Situation) *Diagnosis {
 			return d
 		}
 		return diagnoseSalesforce(re.ErrorCode, re.ErrorDescription, 400, sit, err)
+	case isHostNotFound(err):
+		d := explain(HostNotFound, sit, "", "")
+		d.Err = err
+		return d
 	case isNetworkError(err):
 		d := explain(ConnectionTimeout, sit, "", "")
 		var cert *tls.CertificateVerificationError
@@ -165,6 +169,13 @@ func diagnoseSalesforce(sfErr, sfDesc string, status int, sit Situation, cause e
 	d.SalesforceError, d.SalesforceDescription = sfErr, sfDesc
 	d.Err = cause
 	return d
+}
+
+// isHostNotFound reports whether err is a DNS answer that the host does
+// not exist.
+func isHostNotFound(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de) && de.IsNotFound
 }
 
 // isNetworkError reports whether err is a failure to reach a host: DNS,
@@ -220,6 +231,9 @@ func explain(code Code, sit Situation, sfErr, sfDesc string) *Diagnosis {
 	case ConnectionTimeout:
 		d.Title = "Connection timeout"
 		d.Advice = fmt.Sprintf("Could not reach %s. Check your network, VPN, proxy and firewall settings, and that your browser can open %s.", host, loginOrDefault(sit))
+	case HostNotFound:
+		d.Title = "Salesforce host not found"
+		d.Advice = fmt.Sprintf("%s does not exist: check the domain (your org's My Domain is in Setup → My Domain, for example https://MyDomain.my.salesforce.com). If it is right, your network's DNS cannot see it: check your VPN or proxy.", host)
 	case PortInUse:
 		d.Title = "Callback port in use"
 		d.Advice = fmt.Sprintf("Port %d, where Salesforce sends the browser back (%s), is held by another program, usually a Salesforce CLI login (sf org login web) or VS Code waiting for its own login. Finish or cancel that login (or stop the process: lsof -i :%d on macOS and Linux, netstat -ano | findstr :%d on Windows), then try again.", portOf(sit), sit.redirectURL(), portOf(sit), portOf(sit))

@@ -154,6 +154,15 @@ func TestDiagnoseNetworkError(t *testing.T) {
 	}
 }
 
+func TestDiagnoseHostNotFound(t *testing.T) {
+	err := &url.Error{Op: "Get", URL: "https://acme.my.salesforce.con/services/oauth2/authorize",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "acme.my.salesforce.con", IsNotFound: true}}}
+	d := Diagnose(err, Situation{Step: StepPreflight, LoginURL: "https://acme.my.salesforce.con"})
+	if d.Code != HostNotFound || d.Title != "Salesforce host not found" || !strings.HasPrefix(d.Advice, "acme.my.salesforce.con does not exist") {
+		t.Fatalf("got %s %q %q", d.Code, d.Title, d.Advice)
+	}
+}
+
 func TestDiagnoseUntrustedCertificate(t *testing.T) {
 	err := &url.Error{Op: "Get", URL: "https://login.salesforce.com/services/oauth2/authorize", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
 	d := Diagnose(err, Situation{Step: StepPreflight, LoginURL: "https://login.salesforce.com"})

@@ -19,6 +19,10 @@ const (
 	ConnectionTimeout   Code = "connection_timeout"
 )
 
+// HostNotFound is a login host that has no DNS name: a mistyped domain,
+// or a network whose DNS cannot see it.
+const HostNotFound Code = "host_not_found"
+
 // Codes beyond the guide.
 const (
 	PortInUse               Code = "port_in_use"

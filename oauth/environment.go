@@ -130,6 +130,9 @@ func (t Target) Warnings() []string {
 	host := hostOf(u)
 	sandboxHost := strings.Contains(host, ".sandbox.my.salesforce.") || strings.Contains(host, ".sandbox.my-salesforce.")
 	prodHost := !sandboxHost && strings.Contains(host, ".my.salesforce.")
+	if !isLoopbackHost(strings.Split(host, ":")[0]) && !isSalesforceHost(host) {
+		return []string{fmt.Sprintf("%s does not look like a Salesforce host (a My Domain is like MyDomain.my.salesforce.com): check the domain.", host)}
+	}
 	switch {
 	case t.Environment == Production && sandboxHost:
 		return []string{fmt.Sprintf("%s is a sandbox domain, but Production is picked: pick Sandbox (or Custom Domain) so the login and the package install URL match the org.", host)}
@@ -212,4 +215,21 @@ func hostOf(rawURL string) string {
 		return u.Host
 	}
 	return rawURL
+}
+
+// salesforceSuffixes are the domains Salesforce login hosts and My Domains
+// live in, in every cloud.
+var salesforceSuffixes = []string{".salesforce.com", ".force.com", ".cloudforce.com", ".database.com",
+	".my-salesforce.com", ".salesforce.mil", ".sfcrmproducts.cn", ".salesforce-setup.com"}
+
+// isSalesforceHost reports whether host (with or without a port) is in a
+// Salesforce domain.
+func isSalesforceHost(host string) bool {
+	h := "." + strings.Split(host, ":")[0]
+	for _, s := range salesforceSuffixes {
+		if strings.HasSuffix(h, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -75,6 +75,13 @@ func TestTargetWarnings(t *testing.T) {
 		{Target{Environment: Production, Domain: "acme.my.salesforce.com"}, false},
 		{Target{Environment: CustomDomain, Domain: "acme--uat.sandbox.my.salesforce.com"}, false},
 		{Target{Environment: Production}, false},
+		{Target{Environment: CustomDomain, Domain: "acme"}, true},
+		{Target{Environment: CustomDomain, Domain: "acme.my.salesforce.con"}, true},
+		{Target{Environment: CustomDomain, Domain: "login.salesforce.com.evil.io"}, true},
+		{Target{Environment: CustomDomain, Domain: "acme.my.salesforce.mil"}, false},
+		{Target{Environment: CustomDomain, Domain: "acme.my.sfcrmproducts.cn"}, false},
+		{Target{Environment: CustomDomain, Domain: "http://127.0.0.1:8080"}, false},
+		{Target{Environment: CustomDomain, Domain: "https://localhost:8443"}, false},
 	} {
 		if got := tt.t.Warnings(); (len(got) > 0) != tt.warn {
 			t.Errorf("%+v: warnings %q, want warning=%v", tt.t, got, tt.warn)

@@ -319,19 +319,23 @@ func (a *app) notify(n notify.Notification) {
 
 // notifyFailure tells what went wrong and offers its fixes as buttons.
 // failedID names the failed sign-in a Retry button runs again ("" for
-// none).
-func (a *app) notifyFailure(err error, sit oauth.Situation, conn *keychain.Connection, failedID string) {
+// none); onPage says the person is on the Connections page already.
+func (a *app) notifyFailure(err error, sit oauth.Situation, conn *keychain.Connection, failedID string, onPage bool) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
 	d := oauth.Diagnose(err, sit)
-	a.log().Warn("tray: failed", "code", d.Code, "err", err)
+	a.log().Warn("tray: failed", "code", d.Code, "err", err, "cause", d.Err)
 	body := d.FirstSentence()
 	switch d.Code {
 	case keychain.IndexCorrupt, keychain.IndexFailed, SecretMissing:
 		body = d.Advice // where the old file went; the command that takes a secret
 	}
-	a.notify(notify.Notification{Title: d.Title, Body: body, Actions: a.fixActions(d, conn, failedID), Urgent: true})
+	actions := a.fixActions(d, conn, failedID)
+	if onPage {
+		actions = slices.DeleteFunc(actions, func(x notify.Action) bool { return x.Key == action{kind: actPage}.key() })
+	}
+	a.notify(notify.Notification{Title: d.Title, Body: body, Actions: actions, Urgent: true})
 }
 
 // fixActions turns a diagnosis's fixes into notification buttons.
@@ -409,7 +413,7 @@ func (a *app) reload() {
 	conns, err := a.opts.Store.List(ctx)
 	if err != nil {
 		if a.st.listErr == nil {
-			a.notifyFailure(err, oauth.Situation{}, nil, "")
+			a.notifyFailure(err, oauth.Situation{}, nil, "", false)
 		}
 		a.st.listErr = err
 		a.log().Warn("tray: index unreadable", "err", err)

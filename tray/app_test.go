@@ -403,3 +403,30 @@ func TestActionKeys(t *testing.T) {
 		t.Error(`parseAction("default") succeeded`)
 	}
 }
+
+func TestBrowserThatDoesNotOpen(t *testing.T) {
+	f := startFixture(t, func(f *fixture) { f.world.Engine.Settings.Browser = "false" })
+	f.waitFor("the menu", func() bool { return len(f.ui.labels()) > 3 })
+	f.click(action{kind: actReconnect, ref: "admin@acme.com"})
+	n := f.waitNotification("The browser did not open")
+	if !strings.Contains(n.Body, f.world.SF.Production.URL+"/services/oauth2/authorize?") {
+		t.Errorf("body %q does not give the sign-in page", n.Body)
+	}
+	var labels []string
+	for _, a := range n.Actions {
+		labels = append(labels, a.Label)
+	}
+	if !slices.Equal(labels, []string{"Try again", "Cancel sign-in"}) {
+		t.Fatalf("actions %q", labels)
+	}
+	f.notes.actions <- n.Actions[1].Key
+	f.waitFor("the sign-in to end", func() bool { return !slices.Contains(f.ui.labels(), "Cancel sign-in (acme-prod)") })
+}
+
+func TestHumanDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{5 * time.Minute: "5 minutes", time.Minute: "1 minute", 90 * time.Second: "90 seconds"} {
+		if got := humanDuration(d); got != want {
+			t.Errorf("humanDuration(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

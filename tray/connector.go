@@ -57,7 +57,8 @@ func (c *connector) Connect(req page.Request) (string, error) {
 			Target: req.Target,
 			App:    oauth.App{ClientID: req.ClientID, ClientSecret: req.ClientSecret, Scopes: req.Scopes},
 		},
-		add: keychain.AddOptions{Alias: req.Alias, ClientSecret: req.ClientSecret, Scopes: req.Scopes},
+		add:      keychain.AddOptions{Alias: req.Alias, ClientSecret: req.ClientSecret, Scopes: req.Scopes},
+		fromPage: true,
 	}, started: make(chan error, 1)}
 	select {
 	case a.events <- ev:

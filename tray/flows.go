@@ -2,6 +2,7 @@ package tray
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -25,6 +26,9 @@ type signInRequest struct {
 	// is read from the store (and the keychain) in the flow, not in the
 	// event loop.
 	reconnect *keychain.Connection
+	// fromPage: it was asked for on the Connections page, which shows
+	// how it ends; its notification offers no way back to the page.
+	fromPage bool
 }
 
 func (r signInRequest) situation() oauth.Situation {
@@ -46,7 +50,8 @@ func (a *app) startSignIn(req signInRequest, progress func(page.Progress)) bool 
 		if progress != nil {
 			progress(page.Progress{Done: true, Diagnosis: d})
 		}
-		a.notify(notify.Notification{Title: d.Title, Body: d.Advice})
+		a.notify(notify.Notification{Title: d.Title, Body: d.Advice, Urgent: true,
+			Actions: []notify.Action{{Key: action{kind: actCancel}.key(), Label: "Cancel sign-in"}}})
 		return false
 	}
 	if progress == nil {
@@ -61,10 +66,14 @@ func (a *app) startSignIn(req signInRequest, progress func(page.Progress)) bool 
 		if err == nil {
 			conn, err = a.runSignIn(ctx, req, progress)
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, context.Canceled):
+			progress(page.Progress{Done: true, Diagnosis: &oauth.Diagnosis{Code: "cancelled", Title: "Sign-in cancelled",
+				Advice: "Nothing was saved. Connect again when you are ready."}})
+		case err != nil:
 			d := oauth.Diagnose(err, req.situation())
 			progress(page.Progress{Done: true, Diagnosis: d})
-		} else {
+		default:
 			progress(page.Progress{Done: true, Connected: &page.Connected{OrgName: conn.OrgName, Username: conn.Username, Alias: conn.Alias}})
 		}
 		return signedIn{req: req, conn: conn, err: err}
@@ -131,15 +140,51 @@ func (a *app) runSignIn(ctx context.Context, req signInRequest, progress func(pa
 	defer flow.Close()
 	progress(page.Progress{Step: "Opening your browser…", SignInURL: flow.URL()})
 	if err := oauth.OpenURL(ctx, e.Settings.Browser, flow.URL()); err != nil {
+		// The sign-in still waits: the page shows its URL, and the
+		// notification offers to try again.
 		a.log().Warn("tray: browser did not open", "err", err)
+		a.send(browserFailed{url: flow.URL(), what: req.what, err: err, page: req.fromPage})
 	}
-	progress(page.Progress{Step: fmt.Sprintf("Waiting for you to sign in to Salesforce in your browser (up to %s)…", flow.Timeout().Round(time.Minute)), SignInURL: flow.URL()})
+	progress(page.Progress{Step: fmt.Sprintf("Waiting for you to sign in to Salesforce in your browser (up to %s)…", humanDuration(flow.Timeout())), SignInURL: flow.URL()})
 	grant, err := flow.Wait(ctx)
 	if err != nil {
 		return keychain.Connection{}, err
 	}
 	progress(page.Progress{Step: "Saving the connection in your keychain…"})
 	return a.opts.Store.Add(ctx, grant, req.add)
+}
+
+// browserFailed says that the browser did not open a sign-in's page.
+type browserFailed struct {
+	url, what string
+	err       error
+	page      bool // the Connections page shows the URL
+}
+
+func (e browserFailed) apply(a *app) {
+	if e.page {
+		return
+	}
+	a.notify(notify.Notification{
+		Title: "The browser did not open",
+		Body:  fmt.Sprintf("Signing in to %s needs your browser (%v). Try again, or open this page in a browser on this computer: %s", e.what, e.err, e.url),
+		Actions: []notify.Action{
+			{Key: action{kind: actOpenURL, ref: e.url}.key(), Label: "Try again"},
+			{Key: action{kind: actCancel}.key(), Label: "Cancel sign-in"},
+		},
+		Urgent: true,
+	})
+}
+
+// humanDuration says d in words: "5 minutes", "90 seconds".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		return countOf(int(d/time.Minute), "minute")
+	case d >= time.Second:
+		return countOf(int(d.Round(time.Second)/time.Second), "second")
+	}
+	return d.String()
 }
 
 // signedIn is the end of a sign-in.
@@ -156,13 +201,14 @@ func (e signedIn) apply(a *app) {
 		if e.req.reconnect != nil {
 			conn = e.req.reconnect
 		}
-		a.notifyFailure(e.err, e.req.situation(), conn, a.keepFailed(e.req))
+		a.notifyFailure(e.err, e.req.situation(), conn, a.keepFailed(e.req), e.req.fromPage)
 		return
 	}
-	a.notify(notify.Notification{
-		Title: fmt.Sprintf("Connected to %s as %s", e.conn.OrgName, e.conn.Username),
-		Body:  fmt.Sprintf("%s is in the MeshMesh menu; scripts get its token with: meshmesh token %s", e.conn.Name(), e.conn.Name()),
-	})
+	body := fmt.Sprintf("%s is in the MeshMesh menu; scripts get its token with: meshmesh token %s", e.conn.Name(), e.conn.Name())
+	if a.opts.Demo {
+		body = e.conn.Name() + " is in the menu."
+	}
+	a.notify(notify.Notification{Title: fmt.Sprintf("Connected to %s as %s", e.conn.OrgName, e.conn.Username), Body: body})
 	a.reload()
 }
 
@@ -246,7 +292,12 @@ func (e removed) apply(a *app) {
 	if !e.r.Revoked {
 		body = "Its token could not be revoked at Salesforce: it stays valid until it expires. "
 	}
-	body += "To add it back, choose Add connection in the MeshMesh menu, or run: " + k.ConnectCommand()
+	body += "To add it back, choose Add connection in the MeshMesh menu"
+	if a.opts.Demo {
+		body += "."
+	} else {
+		body += ", or run: " + k.ConnectCommand()
+	}
 	a.notify(notify.Notification{Title: "Removed " + describe(k), Body: body})
 	a.reload()
 }
@@ -265,7 +316,7 @@ func (e failed) apply(a *app) {
 		if e.conn.Username != "" {
 			conn = &e.conn
 		}
-		a.notifyFailure(e.err, e.sit, conn, "")
+		a.notifyFailure(e.err, e.sit, conn, "", false)
 	}
 	if e.reload {
 		a.reload()
@@ -289,7 +340,7 @@ type copied struct {
 
 func (e copied) apply(a *app) {
 	if e.err != nil {
-		a.notify(notify.Notification{Title: "Could not copy the " + e.what, Body: fmt.Sprintf("%v. The %s is %s", e.err, e.what, e.text)})
+		a.notify(notify.Notification{Title: "Could not copy the " + e.what, Body: fmt.Sprintf("The %s is %s (%v).", e.what, e.text, e.err), Urgent: true})
 		return
 	}
 	a.notify(notify.Notification{Title: "Copied the " + e.what, Body: e.text})
@@ -317,12 +368,12 @@ func (a *app) openPage(fragment string) {
 // domain needs the domain, which the Connections page asks for.
 func (a *app) openInstall(env oauth.Environment) {
 	if env == oauth.CustomDomain {
-		a.openPage("install")
+		a.openPage("install-heading")
 		return
 	}
 	u, err := a.opts.Engine.Settings.InstallURL(oauth.Target{Environment: env})
 	if err != nil {
-		a.notifyFailure(err, oauth.Situation{}, nil, "")
+		a.notifyFailure(err, oauth.Situation{}, nil, "", false)
 		return
 	}
 	a.openURL(u)

@@ -29,6 +29,9 @@ type Options struct {
 	Autostart Autostart // nil: Start at login is disabled
 	// Clipboard copies text; nil means [CopyText].
 	Clipboard func(ctx context.Context, text string) error
+	// Demo says the connections are the demo's, which the command line
+	// does not see: notifications name no meshmesh commands.
+	Demo bool
 	// Show receives a value when a second start of the tray asks this one
 	// to open the Connections page.
 	Show <-chan struct{}

@@ -334,6 +334,30 @@ func TestChromiumRetryOnSandbox(t *testing.T) {
 	b.statusHas(t, "Connected to Acme Corp")
 }
 
+// A form with errors clears the last attempt's result: its fix buttons
+// would run what the form no longer says.
+func TestChromiumErrorsClearTheLastResult(t *testing.T) {
+	w := newWorld(t)
+	w.conn.outcome = grantTypeMismatch
+	b := chromium(t)
+	b.open(t, w)
+
+	b.pick(t, "Custom Connected App")
+	b.typeInto(t, "Client ID", "3MVG9-client-id")
+	b.typeInto(t, "Client Secret", secret)
+	b.focusButton(t, "Connect")
+	b.do(t, chromedp.KeyEvent("\r"))
+	w.conn.finish(started(t, b, w))
+	b.statusHas(t, "Switch to Sandbox and retry")
+
+	b.pick(t, "Custom Domain")
+	b.typeInto(t, "My Domain URL", "acme.lightning.force.com")
+	b.focusButton(t, "Connect")
+	b.do(t, chromedp.KeyEvent("\r"))
+	b.waitFor(t, "the Lightning message", `document.getElementById("domain-msg").textContent.includes("https://acme.my.salesforce.com")`)
+	b.waitFor(t, "the old result to go", `!document.body.textContent.includes("Switch to Sandbox and retry")`)
+}
+
 // A Lightning host typed as the custom domain is refused as it is typed,
 // with the My Domain host to use; the custom install URL follows the field.
 func TestChromiumValidatesAsYouType(t *testing.T) {

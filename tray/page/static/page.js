@@ -170,6 +170,9 @@
         button.removeAttribute("aria-disabled");
         var data = res.data;
         if (data.errors) {
+          // The last attempt's result (and its fix buttons) no longer
+          // belongs to what the form holds.
+          setStatus("");
           showErrors(data.errors, data.warnings || {});
           return;
         }
