@@ -427,6 +427,24 @@ func (s *Store) Reconnect(ctx context.Context, ref string) (Connection, oauth.Lo
 	return conn, req, nil
 }
 
+// HasItem reports whether the keychain holds connection ref's item (its
+// tokens and a custom app's consumer secret). An item that cannot be read
+// as one counts as missing.
+func (s *Store) HasItem(ctx context.Context, ref string) (bool, error) {
+	conn, err := s.Find(ctx, ref)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.secrets.get(ctx, account(conn.Username))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, errNotFound), errors.Is(err, errUnreadable):
+		return false, nil
+	}
+	return false, err
+}
+
 // Remove revokes the connection's refresh token at Salesforce (which also
 // ends its access tokens), then forgets the connection: keychain item and
 // index entry. When Salesforce cannot be reached it still forgets it, and

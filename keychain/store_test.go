@@ -644,6 +644,24 @@ func TestItemTooLarge(t *testing.T) {
 	}
 }
 
+func TestHasItem(t *testing.T) {
+	kr := newMemKeyring()
+	f := newFixture(t, kr)
+	f.connect(f.tester, oauth.Sandbox, "uat")
+	if has, err := f.store.HasItem(ctx, "uat"); !has || err != nil {
+		t.Fatalf("HasItem = %v, %v; want true", has, err)
+	}
+	if err := kr.Delete(f.opts.Service, f.tester.Username); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := f.store.HasItem(ctx, "uat"); has || err != nil {
+		t.Errorf("HasItem after the item went = %v, %v; want false", has, err)
+	}
+	if _, err := f.store.HasItem(ctx, "nobody"); err == nil {
+		t.Error("HasItem of no connection succeeded")
+	}
+}
+
 func TestReconnectRequest(t *testing.T) {
 	f := newFixture(t, newMemKeyring())
 	f.connect(f.tester, oauth.Sandbox, "uat")

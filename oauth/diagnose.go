@@ -140,7 +140,9 @@ func Diagnose(err error, sit Situation) *Diagnosis {
 			return d
 		}
 		return diagnoseSalesforce(re.ErrorCode, re.ErrorDescription, 400, sit, err)
-	case isHostNotFound(err):
+	case isHostNotFound(err) && sit.Step != StepRefresh:
+		// At a refresh the host worked before: an offline resolver says
+		// "no such host" too (macOS does), so that is a timeout below.
 		d := explain(HostNotFound, sit, "", "")
 		d.Err = err
 		return d

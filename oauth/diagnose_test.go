@@ -163,6 +163,15 @@ func TestDiagnoseHostNotFound(t *testing.T) {
 	}
 }
 
+// At a refresh the host worked before: "no such host" is an offline
+// resolver (macOS says so), not a mistyped domain.
+func TestDiagnoseHostNotFoundAtRefresh(t *testing.T) {
+	err := &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "acme.my.salesforce.com", IsNotFound: true}}
+	if d := Diagnose(err, Situation{Step: StepRefresh, LoginURL: "https://acme.my.salesforce.com"}); d.Code != ConnectionTimeout {
+		t.Errorf("got %s, want %s", d.Code, ConnectionTimeout)
+	}
+}
+
 func TestDiagnoseUntrustedCertificate(t *testing.T) {
 	err := &url.Error{Op: "Get", URL: "https://login.salesforce.com/services/oauth2/authorize", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
 	d := Diagnose(err, Situation{Step: StepPreflight, LoginURL: "https://login.salesforce.com"})

@@ -130,7 +130,7 @@ func (t Target) Warnings() []string {
 	host := hostOf(u)
 	sandboxHost := strings.Contains(host, ".sandbox.my.salesforce.") || strings.Contains(host, ".sandbox.my-salesforce.")
 	prodHost := !sandboxHost && strings.Contains(host, ".my.salesforce.")
-	if !isLoopbackHost(strings.Split(host, ":")[0]) && !isSalesforceHost(host) {
+	if name := hostname(u); !isLoopbackHost(name) && !isSalesforceHost(name) {
 		return []string{fmt.Sprintf("%s does not look like a Salesforce host (a My Domain is like MyDomain.my.salesforce.com): check the domain.", host)}
 	}
 	switch {
@@ -222,10 +222,17 @@ func hostOf(rawURL string) string {
 var salesforceSuffixes = []string{".salesforce.com", ".force.com", ".cloudforce.com", ".database.com",
 	".my-salesforce.com", ".salesforce.mil", ".sfcrmproducts.cn", ".salesforce-setup.com"}
 
-// isSalesforceHost reports whether host (with or without a port) is in a
-// Salesforce domain.
-func isSalesforceHost(host string) bool {
-	h := "." + strings.Split(host, ":")[0]
+// hostname returns the host of a URL, without port or brackets.
+func hostname(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil {
+		return u.Hostname()
+	}
+	return rawURL
+}
+
+// isSalesforceHost reports whether hostname is in a Salesforce domain.
+func isSalesforceHost(hostname string) bool {
+	h := "." + hostname
 	for _, s := range salesforceSuffixes {
 		if strings.HasSuffix(h, s) {
 			return true

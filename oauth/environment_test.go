@@ -82,6 +82,7 @@ func TestTargetWarnings(t *testing.T) {
 		{Target{Environment: CustomDomain, Domain: "acme.my.sfcrmproducts.cn"}, false},
 		{Target{Environment: CustomDomain, Domain: "http://127.0.0.1:8080"}, false},
 		{Target{Environment: CustomDomain, Domain: "https://localhost:8443"}, false},
+		{Target{Environment: CustomDomain, Domain: "http://[::1]:8443"}, false},
 	} {
 		if got := tt.t.Warnings(); (len(got) > 0) != tt.warn {
 			t.Errorf("%+v: warnings %q, want warning=%v", tt.t, got, tt.warn)

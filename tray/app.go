@@ -75,6 +75,7 @@ type state struct {
 	diagnoses    map[string]*oauth.Diagnosis
 	failed       map[string]signInRequest // failed sign-ins by id, for their Retry buttons
 	failedSeq    int
+	signInSeq    int // numbers sign-ins, for their notification buttons
 	// unchecked holds why the last check of a connection could not tell
 	// whether it works (a locked keychain, Salesforce unreachable).
 	unchecked map[string]*oauth.Diagnosis
@@ -85,7 +86,9 @@ type state struct {
 
 // signIn is the browser sign-in in progress.
 type signIn struct {
+	id      string // names it in notification buttons
 	what    string // the org or environment, for people
+	url     string // its sign-in page, once known
 	cancel  context.CancelFunc
 	attempt string // the Connections page's attempt id, if it started there
 }
@@ -229,8 +232,21 @@ func (a *app) do(act action) {
 	case actQuit:
 		a.quit = true
 	case actCancel:
-		if a.st.signIn != nil {
-			a.st.signIn.cancel()
+		// A button of an old notification names its sign-in: it must not
+		// cancel a later one.
+		if si := a.st.signIn; si != nil && (act.ref == "" || act.ref == si.id) {
+			si.cancel()
+		}
+	case actReopen, actCopyLink:
+		si := a.st.signIn
+		if si == nil || si.id != act.ref || si.url == "" {
+			a.notify(notify.Notification{Title: "That sign-in has ended", Body: "Start it again from the MeshMesh menu."})
+			return
+		}
+		if act.kind == actReopen {
+			a.openURL(si.url)
+		} else {
+			a.copy("sign-in link", si.url)
 		}
 	case actOpen:
 		a.withConnection(act.ref, a.open)

@@ -316,6 +316,12 @@ func TestLockedKeychainIsNoHealth(t *testing.T) {
 	if f.count("work") > 0 || f.count("Could not check") != 1 {
 		t.Errorf("notifications: %+v", f.notes.all())
 	}
+
+	// Unlocked, a reconnect that works shows the org as connected again.
+	f.kr.fail(nil)
+	f.click(action{kind: actReconnect, ref: "admin@acme.com"})
+	f.waitNotification("Connected to Acme Corp as admin@acme.com")
+	f.waitFor("acme-prod checked", func() bool { return slices.Contains(f.ui.labels(), "● acme-prod — admin@acme.com") })
 }
 
 func TestReconnectWithoutSecret(t *testing.T) {
@@ -359,6 +365,42 @@ func TestRetryWithSandbox(t *testing.T) {
 	}
 	if slices.ContainsFunc(last.Actions, func(a notify.Action) bool { return a.Label == "Retry with Sandbox" }) {
 		t.Errorf("the retry in the sandbox offers to retry in the sandbox: %+v", last.Actions)
+	}
+}
+
+func TestRemoveSaysHowToAddBack(t *testing.T) {
+	f := newFixture(t)
+	f.waitFor("the menu", func() bool { return len(f.ui.labels()) > 3 })
+	f.click(action{kind: actRemove, ref: "dev@globex.com"})
+	n := f.waitNotification("Removed globex")
+	if !strings.Contains(n.Body, "meshmesh connect --method meshmesh --env production --alias globex") {
+		t.Errorf("body %q does not say how to add it back", n.Body)
+	}
+	f.waitFor("globex gone", func() bool { return f.ui.labels()[0] == "MeshMesh Test — 2 orgs" })
+}
+
+func TestPageConnectReportsProgress(t *testing.T) {
+	// A new connection has no login hint: the browser is told who signs in.
+	f := newFixture(t, "SFTEST_USER=admin@acme.com.uat")
+	f.waitFor("the menu", func() bool { return len(f.ui.labels()) > 3 })
+	c := (*connector)(f.app)
+	// The MeshMesh package is not installed in the sandbox.
+	id, err := c.Connect(page.Request{Method: oauth.MeshMeshApp, Target: oauth.Target{Environment: oauth.Sandbox}, Scopes: oauth.DefaultScopes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p page.Progress
+	f.waitFor("the attempt to end", func() bool { p, _ = c.Progress(id); return p.Done })
+	if p.Diagnosis == nil || p.Diagnosis.Code != oauth.ECANotInstalled {
+		t.Fatalf("progress = %+v, want eca_not_installed", p)
+	}
+	n := f.waitNotification(p.Diagnosis.Title)
+	var labels []string
+	for _, a := range n.Actions {
+		labels = append(labels, a.Label)
+	}
+	if !slices.Contains(labels, "Open install page") {
+		t.Errorf("actions %q lack Open install page", labels)
 	}
 }
 
@@ -409,18 +451,96 @@ func TestBrowserThatDoesNotOpen(t *testing.T) {
 	f.waitFor("the menu", func() bool { return len(f.ui.labels()) > 3 })
 	f.click(action{kind: actReconnect, ref: "admin@acme.com"})
 	n := f.waitNotification("The browser did not open")
-	if !strings.Contains(n.Body, f.world.SF.Production.URL+"/services/oauth2/authorize?") {
-		t.Errorf("body %q does not give the sign-in page", n.Body)
+	if !strings.Contains(n.Body, "acme-prod") || strings.Contains(n.Body, "http") {
+		t.Errorf("body %q", n.Body)
 	}
 	var labels []string
 	for _, a := range n.Actions {
 		labels = append(labels, a.Label)
 	}
-	if !slices.Equal(labels, []string{"Try again", "Cancel sign-in"}) {
+	if !slices.Equal(labels, []string{"Try again", "Copy sign-in link", "Cancel sign-in"}) {
 		t.Fatalf("actions %q", labels)
 	}
-	f.notes.actions <- n.Actions[1].Key
+	oldCancel := n.Actions[2].Key
+	f.notes.actions <- oldCancel
 	f.waitFor("the sign-in to end", func() bool { return !slices.Contains(f.ui.labels(), "Cancel sign-in (acme-prod)") })
+
+	// The old notification's Cancel does not cancel a later sign-in.
+	f.click(action{kind: actReconnect, ref: "dev@globex.com"})
+	f.waitFor("the second sign-in", func() bool { return slices.Contains(f.ui.labels(), "Cancel sign-in (globex)") })
+	f.waitFor("its notification", func() bool { return f.count("The browser did not open") == 2 })
+	f.notes.actions <- oldCancel
+	f.click(action{kind: actCheckAll}) // a barrier: applied after the old Cancel
+	f.waitNotification("connections need reconnect")
+	if !slices.Contains(f.ui.labels(), "Cancel sign-in (globex)") {
+		t.Error("an old notification's Cancel cancelled a later sign-in")
+	}
+	// Its own Copy sign-in link copies the sign-in page.
+	last := f.notes.all()
+	for _, x := range last {
+		if x.Title == "The browser did not open" && strings.Contains(x.Body, "globex") {
+			f.notes.actions <- x.Actions[1].Key
+		}
+	}
+	c := f.waitNotification("Copied the sign-in link")
+	if !strings.HasPrefix(c.Body, f.world.SF.Production.URL+"/services/oauth2/authorize?") {
+		t.Errorf("copied %q", c.Body)
+	}
+}
+
+// probe is an event that says when the loop reached it.
+type probe chan struct{}
+
+func (p probe) apply(*app) { close(p) }
+
+// Hidden and disabled items still fire when a host sends their click:
+// the tray ignores them.
+func TestHiddenAndDisabledItemsDoNothing(t *testing.T) {
+	f := newFixture(t)
+	f.waitFor("the menu", func() bool { return len(f.ui.labels()) > 3 })
+	f.app.send(clicked{&shownItem{it: item{label: "Quit", hidden: true, do: action{kind: actQuit}}}})
+	f.app.send(clicked{&shownItem{it: item{label: "Quit", disabled: true, do: action{kind: actQuit}}}})
+	p := make(probe)
+	f.app.send(p)
+	select {
+	case <-p:
+	case <-f.done:
+		t.Fatal("a hidden or disabled Quit quit the tray")
+	}
+	f.app.send(clicked{&shownItem{it: item{label: "Quit", do: action{kind: actQuit}}}})
+	<-f.done // the shown one does
+}
+
+// A menu is updated in place only when every item does what it did:
+// else a click could take another org's meaning.
+func TestSameShape(t *testing.T) {
+	var show func(items []item) []*shownItem
+	show = func(items []item) []*shownItem {
+		var out []*shownItem
+		for _, it := range items {
+			s := &shownItem{it: it}
+			s.children = show(it.children)
+			out = append(out, s)
+		}
+		return out
+	}
+	conn := func(u string, st keychain.Status) keychain.Connection {
+		return keychain.Connection{Alias: u, Username: u + "@x.example", Status: st}
+	}
+	a := &state{title: "M", checking: map[string]bool{}, conns: []keychain.Connection{conn("a", keychain.Connected), conn("b", keychain.Connected)}}
+	shown := show(a.menu())
+	relabelled := &state{title: "M", checking: map[string]bool{}, conns: []keychain.Connection{conn("a", keychain.NeedsReconnect), conn("b", keychain.Connected)}}
+	if !sameShape(shown, relabelled.menu()) {
+		t.Error("a new status rebuilds the menu")
+	}
+	other := &state{title: "M", checking: map[string]bool{}, conns: []keychain.Connection{conn("a", keychain.Connected), conn("c", keychain.Connected)}}
+	if sameShape(shown, other.menu()) {
+		t.Error("another org in b's place updates the menu in place")
+	}
+	signingIn := &state{title: "M", checking: map[string]bool{}, conns: a.conns, signIn: &signIn{what: "a"}}
+	if !sameShape(shown, signingIn.menu()) {
+		t.Error("a sign-in rebuilds the menu")
+	}
 }
 
 func TestHumanDuration(t *testing.T) {

@@ -51,20 +51,22 @@ func (a *app) startSignIn(req signInRequest, progress func(page.Progress)) bool 
 			progress(page.Progress{Done: true, Diagnosis: d})
 		}
 		a.notify(notify.Notification{Title: d.Title, Body: d.Advice, Urgent: true,
-			Actions: []notify.Action{{Key: action{kind: actCancel}.key(), Label: "Cancel sign-in"}}})
+			Actions: []notify.Action{{Key: action{kind: actCancel, ref: a.st.signIn.id}.key(), Label: "Cancel sign-in"}}})
 		return false
 	}
 	if progress == nil {
 		progress = func(page.Progress) {}
 	}
 	ctx, cancel := context.WithCancel(a.ctx)
-	a.st.signIn = &signIn{what: req.what, cancel: cancel}
+	a.st.signInSeq++
+	id := strconv.Itoa(a.st.signInSeq)
+	a.st.signIn = &signIn{id: id, what: req.what, cancel: cancel}
 	a.goFlow(func(context.Context) event {
 		defer cancel()
 		var conn keychain.Connection
 		err := a.prepare(ctx, &req)
 		if err == nil {
-			conn, err = a.runSignIn(ctx, req, progress)
+			conn, err = a.runSignIn(ctx, id, req, progress)
 		}
 		switch {
 		case errors.Is(err, context.Canceled):
@@ -98,7 +100,14 @@ func (a *app) prepare(ctx context.Context, req *signInRequest) error {
 	req.login = login
 	req.add = keychain.AddOptions{Alias: c.Alias, ClientSecret: login.App.ClientSecret, Scopes: c.Scopes, Expect: c.Username}
 	if login.Method == oauth.CustomApp && login.App.ClientSecret == "" {
-		return secretMissing(*c)
+		// An app may need no secret; a lost item certainly had one.
+		has, err := a.opts.Store.HasItem(rctx, c.Username)
+		if err != nil {
+			return err
+		}
+		if !has {
+			return secretMissing(*c)
+		}
 	}
 	return nil
 }
@@ -130,7 +139,7 @@ func signInBusy(what string) *oauth.Diagnosis {
 }
 
 // runSignIn runs one browser sign-in to its end and stores the connection.
-func (a *app) runSignIn(ctx context.Context, req signInRequest, progress func(page.Progress)) (keychain.Connection, error) {
+func (a *app) runSignIn(ctx context.Context, id string, req signInRequest, progress func(page.Progress)) (keychain.Connection, error) {
 	e := a.opts.Engine
 	progress(page.Progress{Step: "Preparing the sign-in…"})
 	flow, err := e.Begin(ctx, req.login)
@@ -139,11 +148,12 @@ func (a *app) runSignIn(ctx context.Context, req signInRequest, progress func(pa
 	}
 	defer flow.Close()
 	progress(page.Progress{Step: "Opening your browser…", SignInURL: flow.URL()})
+	a.send(signInURL{id: id, url: flow.URL()})
 	if err := oauth.OpenURL(ctx, e.Settings.Browser, flow.URL()); err != nil {
 		// The sign-in still waits: the page shows its URL, and the
-		// notification offers to try again.
+		// notification offers to try again or to copy the link.
 		a.log().Warn("tray: browser did not open", "err", err)
-		a.send(browserFailed{url: flow.URL(), what: req.what, err: err, page: req.fromPage})
+		a.send(browserFailed{id: id, what: req.what, err: err, page: req.fromPage})
 	}
 	progress(page.Progress{Step: fmt.Sprintf("Waiting for you to sign in to Salesforce in your browser (up to %s)…", humanDuration(flow.Timeout())), SignInURL: flow.URL()})
 	grant, err := flow.Wait(ctx)
@@ -154,23 +164,35 @@ func (a *app) runSignIn(ctx context.Context, req signInRequest, progress func(pa
 	return a.opts.Store.Add(ctx, grant, req.add)
 }
 
+// signInURL is the sign-in page of sign-in id, for the buttons that open
+// or copy it again.
+type signInURL struct{ id, url string }
+
+func (e signInURL) apply(a *app) {
+	if si := a.st.signIn; si != nil && si.id == e.id {
+		si.url = e.url
+	}
+}
+
 // browserFailed says that the browser did not open a sign-in's page.
 type browserFailed struct {
-	url, what string
-	err       error
-	page      bool // the Connections page shows the URL
+	id, what string
+	err      error
+	page     bool // the Connections page shows the link
 }
 
 func (e browserFailed) apply(a *app) {
 	if e.page {
 		return
 	}
+	a.log().Info("tray: browser failed", "err", e.err)
 	a.notify(notify.Notification{
 		Title: "The browser did not open",
-		Body:  fmt.Sprintf("Signing in to %s needs your browser (%v). Try again, or open this page in a browser on this computer: %s", e.what, e.err, e.url),
+		Body:  fmt.Sprintf("Signing in to %s needs your browser. Try again, or copy the sign-in link and open it in a browser on this computer.", e.what),
 		Actions: []notify.Action{
-			{Key: action{kind: actOpenURL, ref: e.url}.key(), Label: "Try again"},
-			{Key: action{kind: actCancel}.key(), Label: "Cancel sign-in"},
+			{Key: action{kind: actReopen, ref: e.id}.key(), Label: "Try again"},
+			{Key: action{kind: actCopyLink, ref: e.id}.key(), Label: "Copy sign-in link"},
+			{Key: action{kind: actCancel, ref: e.id}.key(), Label: "Cancel sign-in"},
 		},
 		Urgent: true,
 	})
@@ -201,9 +223,10 @@ func (e signedIn) apply(a *app) {
 		if e.req.reconnect != nil {
 			conn = e.req.reconnect
 		}
-		a.notifyFailure(e.err, e.req.situation(), conn, a.keepFailed(e.req), e.req.fromPage)
+		a.notifyFailure(e.err, e.req.situation(), conn, a.keepFailed(e.req, e.err), e.req.fromPage)
 		return
 	}
+	delete(a.st.unchecked, e.conn.Username) // it works
 	body := fmt.Sprintf("%s is in the MeshMesh menu; scripts get its token with: meshmesh token %s", e.conn.Name(), e.conn.Name())
 	if a.opts.Demo {
 		body = e.conn.Name() + " is in the menu."
@@ -216,10 +239,12 @@ func (e signedIn) apply(a *app) {
 const maxFailed = 8
 
 // keepFailed keeps a failed sign-in (its secret only in memory) for the
-// Retry button of its notification, and returns its id.
-func (a *app) keepFailed(req signInRequest) string {
-	if req.login.Method == oauth.QuickConnect {
-		return "" // sf asks again
+// Retry button of its notification, and returns its id: only when its
+// diagnosis offers a retry.
+func (a *app) keepFailed(req signInRequest, err error) string {
+	d := oauth.Diagnose(err, req.situation())
+	if req.login.Method == oauth.QuickConnect || !slices.ContainsFunc(d.Fixes, func(f oauth.Fix) bool { return f.Kind == oauth.FixRetryEnvironment }) {
+		return ""
 	}
 	a.st.failedSeq++
 	id := strconv.Itoa(a.st.failedSeq)
@@ -240,16 +265,18 @@ func (a *app) retry(id string, env oauth.Environment) {
 		a.notify(notify.Notification{Title: "Nothing to retry", Body: "That sign-in is too old to retry: start it again from Add connection in the MeshMesh menu."})
 		return
 	}
-	delete(a.st.failed, id)
 	req.login.Target = oauth.Target{Environment: env}
 	req.what = ""
+	req.fromPage = false // no page follows it""
 	if req.reconnect != nil {
 		// A retry elsewhere is a new sign-in of the same request.
 		c := *req.reconnect
 		req.reconnect = nil
 		req.add = keychain.AddOptions{Alias: c.Alias, ClientSecret: req.login.App.ClientSecret, Scopes: c.Scopes}
 	}
-	a.startSignIn(req, nil)
+	if a.startSignIn(req, nil) {
+		delete(a.st.failed, id) // kept while another sign-in refuses it
+	}
 }
 
 // open opens conn in the browser, signed in, through a single-use
@@ -311,6 +338,9 @@ type failed struct {
 }
 
 func (e failed) apply(a *app) {
+	if e.err == nil && e.conn.Username != "" {
+		delete(a.st.unchecked, e.conn.Username) // it works
+	}
 	if e.err != nil {
 		var conn *keychain.Connection
 		if e.conn.Username != "" {
@@ -463,8 +493,9 @@ func (checkedAll) apply(a *app) {
 			dead = append(dead, c.Name())
 		case a.st.unchecked[c.Username] != nil:
 			unchecked = append(unchecked, c.Name())
-			if why == nil {
-				why = a.st.unchecked[c.Username]
+			// The reason to tell: one that needs the person, if any.
+			if d := a.st.unchecked[c.Username]; why == nil || offline(why.Code) && !offline(d.Code) {
+				why = d
 			}
 		}
 	}

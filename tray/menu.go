@@ -39,7 +39,9 @@ const (
 	actOpenURL   actionKind = "url"     // open ref, a URL that holds no secret
 	actRetry     actionKind = "retry"   // run failed sign-in ref again in env
 	actCheckAll  actionKind = "check"
-	actCancel    actionKind = "cancel" // cancel the sign-in in progress
+	actCancel    actionKind = "cancel" // cancel the sign-in in progress (ref: only if it is sign-in ref)
+	actReopen    actionKind = "reopen" // open sign-in ref's page in the browser again
+	actCopyLink  actionKind = "copy-sign-in-link"
 	actAutostart actionKind = "autostart"
 	actQuit      actionKind = "quit"
 )
@@ -47,7 +49,7 @@ const (
 // action is a click's meaning: a kind and what it applies to.
 type action struct {
 	kind actionKind
-	ref  string            // a connection's username; a URL for actOpenURL; a failed sign-in's id for actRetry
+	ref  string            // a connection's username; a URL for actOpenURL; a failed sign-in's id for actRetry; a sign-in's for actCancel, actReopen, actCopyLink
 	env  oauth.Environment // for actQuick, actInstall and actRetry
 }
 
