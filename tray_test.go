@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/meshmesh/meshmesh/keychain/keychaintest"
 	"github.com/meshmesh/meshmesh/tray/traytest"
 )
@@ -346,5 +348,68 @@ func TestDemo(t *testing.T) {
 	// The demo leaves nothing in the keychain.
 	if items, err := s.Items("meshmesh-demo"); err != nil || len(items) != 0 {
 		t.Errorf("demo keychain items after quit: %v, %v", items, err)
+	}
+}
+
+// The Connections page of a running tray, in headless Chromium: a person
+// picks the MeshMesh Connected App, names the connection and connects; the
+// tray signs in through the browser and the page, the menu and a
+// notification say it worked.
+func TestConnectionsPageInChromium(t *testing.T) {
+	s := traytest.New(t)
+	e := newE2EIn(t, s.Session)
+	// The browser the tray launches: Chromium gets the Connections page
+	// (through the file), the scripted browser signs in to Salesforce.
+	opened := filepath.Join(e.root, "opened.txt")
+	script := filepath.Join(e.root, "browser.sh")
+	if err := os.WriteFile(script, []byte(`#!/bin/sh
+printf '%s\n' "$1" >> '`+opened+`'
+case "$1" in
+*/services/oauth2/authorize*) exec env SFTEST_BROWSER=1 MESHMESH_TEST_MAIN=0 SFTEST_USER=`+e.dev.Username+` '`+os.Args[0]+`' "$1" ;;
+esac
+`), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.env["BROWSER"] = script
+	r := e.startTray(s)
+	r.tray.WaitMenu(t, hasItem("MeshMesh — no orgs yet"))
+	r.tray.Click(t, "Add connection", "Connections page…")
+	var pageURL string
+	for deadline := time.Now().Add(20 * time.Second); pageURL == ""; time.Sleep(50 * time.Millisecond) {
+		data, _ := os.ReadFile(opened)
+		pageURL, _, _ = strings.Cut(string(data), "\n")
+		if time.Now().After(deadline) {
+			t.Fatal("the tray opened no page")
+		}
+	}
+
+	ctx := traytest.Chromium(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(pageURL),
+		chromedp.WaitVisible(chromedp.ID("connect")),
+		chromedp.Click(chromedp.ID("method-meshmesh")),
+		chromedp.Click(chromedp.ID("env-production")),
+		chromedp.SendKeys(chromedp.ID("alias"), "acme-dev"),
+		chromedp.Click(chromedp.ID("connect-button")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var result string
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(result, "Connected to Acme Corp"); time.Sleep(100 * time.Millisecond) {
+		if result, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").innerText`)); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page says %q", result)
+		}
+	}
+	if !strings.Contains(result, e.dev.Username) {
+		t.Errorf("the result %q does not name the user", result)
+	}
+	s.WaitNotification(t, titled("Connected to Acme Corp as "+e.dev.Username))
+	r.tray.WaitMenu(t, hasItem("● acme-dev — "+e.dev.Username))
+	if orgs := e.list(); len(orgs) != 1 || orgs[0].Method != "meshmesh" || orgs[0].Alias != "acme-dev" {
+		t.Errorf("list: %+v", orgs)
 	}
 }
