@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,48 +41,24 @@ func xdgConfigHome() (string, error) {
 	return filepath.Join(home, ".config"), nil
 }
 
-// enableDesktop writes e's autostart entry.
-func enableDesktop(e Entry) error {
-	path, err := desktopPath(e.Name)
-	if err != nil {
-		return err
-	}
-	data, err := desktopEntry(e)
-	if err != nil {
-		return err
-	}
-	if err := writeFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	return nil
+// desktopFile is the autostart entry's file.
+func desktopFile() fileEntry {
+	return fileEntry{path: desktopPath, render: desktopEntry, on: desktopOn}
 }
 
+// enableDesktop writes e's autostart entry.
+func enableDesktop(e Entry) error { return desktopFile().enable(e) }
+
 // disableDesktop removes e's autostart entry.
-func disableDesktop(e Entry) error {
-	path, err := desktopPath(e.Name)
-	if err != nil {
-		return err
-	}
-	if err := removeFile(path); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	return nil
-}
+func disableDesktop(e Entry) error { return desktopFile().disable(e) }
 
 // enabledDesktop reports whether e's autostart entry exists, is a desktop
 // entry of an application, and is not turned off.
-func enabledDesktop(e Entry) (bool, error) {
-	path, err := desktopPath(e.Name)
-	if err != nil {
-		return false, err
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("autostart: %w", err)
-	}
+func enabledDesktop(e Entry) (bool, error) { return desktopFile().enabled(e) }
+
+// desktopOn reports whether data, the autostart entry at path, starts the
+// program.
+func desktopOn(path string, data []byte) (bool, error) {
 	keys, err := parseDesktop(data)
 	if err == nil && keys["Type"] != "Application" {
 		err = fmt.Errorf("its Type is %q, not Application", keys["Type"])

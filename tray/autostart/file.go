@@ -2,10 +2,64 @@ package autostart
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 )
+
+// fileEntry is a start-at-login entry kept in a file of its own: where the
+// file goes, what it says, and whether what a file says starts the
+// program.
+type fileEntry struct {
+	path   func(name string) (string, error)
+	render func(Entry) ([]byte, error)
+	on     func(path string, data []byte) (bool, error)
+}
+
+// enable writes e's file.
+func (f fileEntry) enable(e Entry) error {
+	path, err := f.path(e.Name)
+	if err != nil {
+		return err
+	}
+	data, err := f.render(e)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("autostart: %w", err)
+	}
+	return nil
+}
+
+// disable removes e's file; a file already gone is no error.
+func (f fileEntry) disable(e Entry) error {
+	path, err := f.path(e.Name)
+	if err != nil {
+		return err
+	}
+	if err := removeFile(path); err != nil {
+		return fmt.Errorf("autostart: %w", err)
+	}
+	return nil
+}
+
+// enabled reports whether e's file exists and starts the program.
+func (f fileEntry) enabled(e Entry) (bool, error) {
+	path, err := f.path(e.Name)
+	if err != nil {
+		return false, err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("autostart: %w", err)
+	}
+	return f.on(path, data)
+}
 
 // writeFile replaces path with data, atomically: a temporary file in the
 // same folder, written, synced, given mode perm and renamed over path, so

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"unicode/utf8"
@@ -25,49 +24,24 @@ func agentPath(name string) (string, error) {
 	return filepath.Join(home, "Library", "LaunchAgents", name+".plist"), nil
 }
 
-// enableAgent writes e's LaunchAgent. It does not load it: it would start
-// a second copy of the program now; launchd loads it at the next login.
-func enableAgent(e Entry) error {
-	path, err := agentPath(e.Name)
-	if err != nil {
-		return err
-	}
-	data, err := agentPlist(e)
-	if err != nil {
-		return err
-	}
-	if err := writeFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	return nil
-}
+// agentFile is the LaunchAgent's file. Enabling it does not load it: that
+// would start a second copy of the program now; launchd loads it at the
+// next login.
+func agentFile() fileEntry { return fileEntry{path: agentPath, render: agentPlist, on: agentOn} }
+
+// enableAgent writes e's LaunchAgent.
+func enableAgent(e Entry) error { return agentFile().enable(e) }
 
 // disableAgent removes e's LaunchAgent.
-func disableAgent(e Entry) error {
-	path, err := agentPath(e.Name)
-	if err != nil {
-		return err
-	}
-	if err := removeFile(path); err != nil {
-		return fmt.Errorf("autostart: %w", err)
-	}
-	return nil
-}
+func disableAgent(e Entry) error { return agentFile().disable(e) }
 
 // enabledAgent reports whether e's LaunchAgent exists, runs at load and is
 // not disabled.
-func enabledAgent(e Entry) (bool, error) {
-	path, err := agentPath(e.Name)
-	if err != nil {
-		return false, err
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("autostart: %w", err)
-	}
+func enabledAgent(e Entry) (bool, error) { return agentFile().enabled(e) }
+
+// agentOn reports whether data, the LaunchAgent at path, starts the
+// program at login.
+func agentOn(path string, data []byte) (bool, error) {
 	a, err := parseAgent(data)
 	if err != nil {
 		return false, fmt.Errorf("autostart: %s is not a LaunchAgent property list: %w", path, err)
