@@ -9,12 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/meshmesh/meshmesh/keychain/atomicfile"
 	"github.com/meshmesh/meshmesh/oauth"
 )
 
@@ -104,7 +104,7 @@ func (x index) setAside(cause error) error {
 		}
 		aside = fmt.Sprintf("%s.corrupt-%s-%d", x.path(), time.Now().UTC().Format("20060102T150405Z"), n)
 	}
-	if err := rename(x.path(), aside); err != nil {
+	if err := atomicfile.Rename(x.path(), aside); err != nil {
 		return &oauth.Diagnosis{
 			Code:   IndexCorrupt,
 			Title:  "The connection index is corrupt",
@@ -155,7 +155,7 @@ func (x index) update(ctx context.Context, change func([]Connection) ([]Connecti
 	if bytes.Equal(b, old) {
 		return nil // unchanged: leave the file (and its time) alone
 	}
-	if err := writeAtomic(x.path(), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(x.path(), append(b, '\n'), 0o600); err != nil {
 		return x.failed("write", err)
 	}
 	return nil
@@ -207,62 +207,5 @@ func (x index) failed(what string, err error) error {
 		Title:  "Cannot " + what + " the connection index",
 		Advice: fmt.Sprintf("%v. Check that %s is yours and writable, or set MESHMESH_HOME to another folder.", err, x.dir),
 		Err:    err,
-	}
-}
-
-// writeAtomic replaces path with data: a temporary file in the same
-// folder, written, synced and renamed over path, so a reader sees the old
-// file or the new one, never half of one. The file is readable by the
-// user only (os.CreateTemp makes it 0600).
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = rename(f.Name(), path); err != nil {
-		return err
-	}
-	syncDir(dir)
-	return nil
-}
-
-// rename is os.Rename, retried for a while on Windows, where a file
-// another process has open (a reader of the index) cannot be replaced.
-func rename(from, to string) error {
-	err := os.Rename(from, to)
-	if runtime.GOOS != "windows" {
-		return err
-	}
-	for i := 0; errors.Is(err, fs.ErrPermission) && i < 40; i++ { // ERROR_ACCESS_DENIED
-		time.Sleep(25 * time.Millisecond)
-		err = os.Rename(from, to)
-	}
-	return err
-}
-
-// syncDir makes a rename durable where the system allows it.
-func syncDir(dir string) {
-	if runtime.GOOS == "windows" {
-		return
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 }

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/meshmesh/meshmesh/keychain/atomicfile"
 )
 
 // address is the content of tray.addr: where the running tray listens
@@ -44,32 +45,12 @@ func readAddr(path string) (address, error) {
 	return a, nil
 }
 
-// writeAddr replaces path with a, atomically: a temporary file in the same
-// folder, readable by the user only, written, synced and renamed over
-// path, so that Ask reads a whole address or none.
-func writeAddr(path string, a address) (err error) {
+// writeAddr replaces path with a, atomically and readable by the user
+// only, so that Ask reads a whole address or none.
+func writeAddr(path string, a address) error {
 	data, err := json.Marshal(a)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // 0600
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(append(data, '\n')); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.WriteFile(path, append(data, '\n'), 0o600)
 }
