@@ -16,7 +16,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -330,7 +329,7 @@ func (c *cli) connectCmd(fs *flag.FlagSet) func(context.Context, []string) error
 			return err
 		}
 		req := oauth.LoginRequest{Method: m, Target: target, App: oauth.App{ClientID: *clientID, Scopes: strings.Fields(strings.ReplaceAll(*scopes, ",", " "))}}
-		if missing := missingScopes(req.App.Scopes); len(missing) > 0 {
+		if missing := oauth.MissingScopes(req.App.Scopes); len(missing) > 0 {
 			return badUsage(fmt.Sprintf("--scopes %q lacks %s", *scopes, strings.Join(missing, " and ")),
 				"MeshMesh needs at least api, refresh_token (or offline_access) and web: use --scopes \""+strings.Join(oauth.DefaultScopes, " ")+"\".")
 		}
@@ -503,24 +502,6 @@ func (c *cli) clientSecret(fromStdin bool) (string, error) {
 		return "", badUsage("--client-secret-stdin read more than a consumer secret", fmt.Sprintf("A consumer secret is at most %d bytes, on one line: pipe in only the secret.", maxSecretLen))
 	}
 	return secret, nil
-}
-
-// missingScopes returns what a scope list lacks for MeshMesh to work: the
-// API, a refresh token and web sessions (for open). "full" covers api and
-// web but not the refresh token.
-func missingScopes(scopes []string) []string {
-	has := func(s string) bool { return slices.Contains(scopes, s) }
-	var missing []string
-	if !has("api") && !has("full") {
-		missing = append(missing, "api")
-	}
-	if !has("refresh_token") && !has("offline_access") {
-		missing = append(missing, "refresh_token")
-	}
-	if !has("web") && !has("full") {
-		missing = append(missing, "web")
-	}
-	return missing
 }
 
 // parseTarget reads --env and --domain: a domain implies custom unless an

@@ -125,3 +125,21 @@ func TestSettingsFromEnv(t *testing.T) {
 		t.Errorf("defaults %+v", d)
 	}
 }
+
+func TestMissingScopes(t *testing.T) {
+	for _, tt := range []struct {
+		scopes, want string
+	}{
+		{"api refresh_token offline_access web", ""},
+		{"api offline_access web", ""},
+		{"full refresh_token", ""},
+		{"full", "refresh_token"},
+		{"api web", "refresh_token"},
+		{"refresh_token", "api web"},
+		{"", "api refresh_token web"},
+	} {
+		if got := strings.Join(MissingScopes(strings.Fields(tt.scopes)), " "); got != tt.want {
+			t.Errorf("MissingScopes(%q) = %q, want %q", tt.scopes, got, tt.want)
+		}
+	}
+}

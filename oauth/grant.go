@@ -74,20 +74,30 @@ func idParts(idURL string) (orgID, userID string) {
 func missingScopes(tok *oauth2.Token, granted []string) []string {
 	var missing []string
 	if len(granted) > 0 {
-		has := func(s string) bool { return slices.Contains(granted, s) }
-		full := has("full")
-		if !has("api") && !full {
-			missing = append(missing, "api")
-		}
-		if !has("refresh_token") && !has("offline_access") {
-			missing = append(missing, "refresh_token")
-		}
-		if !has("web") && !full {
-			missing = append(missing, "web")
-		}
+		missing = MissingScopes(granted)
 	}
 	if tok.RefreshToken == "" && !slices.Contains(missing, "refresh_token") {
 		missing = append(missing, "refresh_token")
+	}
+	return missing
+}
+
+// MissingScopes returns what a scope list lacks for MeshMesh to work: the
+// API, a refresh token and web sessions (for opening an org in the
+// browser). "full" covers api and web but not the refresh token. It is the
+// rule for the scopes asked for (command line, Connections page) and for
+// those granted.
+func MissingScopes(scopes []string) []string {
+	has := func(s string) bool { return slices.Contains(scopes, s) }
+	var missing []string
+	if !has("api") && !has("full") {
+		missing = append(missing, "api")
+	}
+	if !has("refresh_token") && !has("offline_access") {
+		missing = append(missing, "refresh_token")
+	}
+	if !has("web") && !has("full") {
+		missing = append(missing, "web")
 	}
 	return missing
 }

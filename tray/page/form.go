@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/meshmesh/meshmesh/keychain"
@@ -168,7 +167,7 @@ func check(f form, s oauth.Settings) (Request, checked) {
 
 	if m == oauth.CustomApp || m == oauth.MeshMeshApp {
 		req.Scopes = parseScopes(f.Scopes)
-		if missing := missingScopes(req.Scopes); len(missing) > 0 {
+		if missing := oauth.MissingScopes(req.Scopes); len(missing) > 0 {
 			c.Errors[fieldScopes] = problem{"Scopes incomplete",
 				fmt.Sprintf("The scopes lack %s. MeshMesh needs at least api, refresh_token (or offline_access) and web: use %q.",
 					strings.Join(missing, " and "), strings.Join(oauth.DefaultScopes, " "))}
@@ -196,22 +195,4 @@ func problemOf(err error) problem {
 // commas.
 func parseScopes(s string) []string {
 	return strings.Fields(strings.ReplaceAll(s, ",", " "))
-}
-
-// missingScopes returns what a scope list lacks for MeshMesh to work: the
-// API, a refresh token and web sessions. "full" covers api and web but not
-// the refresh token. It is the command line's rule.
-func missingScopes(scopes []string) []string {
-	has := func(s string) bool { return slices.Contains(scopes, s) }
-	var missing []string
-	if !has("api") && !has("full") {
-		missing = append(missing, "api")
-	}
-	if !has("refresh_token") && !has("offline_access") {
-		missing = append(missing, "refresh_token")
-	}
-	if !has("web") && !has("full") {
-		missing = append(missing, "web")
-	}
-	return missing
 }
