@@ -307,12 +307,7 @@ func TestChromiumRetryOnSandbox(t *testing.T) {
 	b := chromium(t)
 	b.open(t, w)
 
-	b.pick(t, "Custom Connected App")
-	b.typeInto(t, "Client ID", "3MVG9-client-id")
-	b.typeInto(t, "Client Secret", secret)
-	b.focusButton(t, "Connect")
-	b.do(t, chromedp.KeyEvent("\r"))
-	w.conn.finish(started(t, b, w))
+	connectCustomApp(t, b, w)
 	b.statusHas(t, "Grant type not supported")
 	b.statusHas(t, "Open install page")
 	b.screenshot(t, "page-diagnosis.png")
@@ -334,6 +329,18 @@ func TestChromiumRetryOnSandbox(t *testing.T) {
 	b.statusHas(t, "Connected to Acme Corp")
 }
 
+// connectCustomApp connects with a Custom Connected App by keyboard and
+// lets the attempt end as w's connector says.
+func connectCustomApp(t *testing.T, b *browser, w *world) {
+	t.Helper()
+	b.pick(t, "Custom Connected App")
+	b.typeInto(t, "Client ID", "3MVG9-client-id")
+	b.typeInto(t, "Client Secret", secret)
+	b.focusButton(t, "Connect")
+	b.do(t, chromedp.KeyEvent("\r"))
+	w.conn.finish(started(t, b, w))
+}
+
 // A form with errors clears the last attempt's result: its fix buttons
 // would run what the form no longer says.
 func TestChromiumErrorsClearTheLastResult(t *testing.T) {
@@ -342,12 +349,7 @@ func TestChromiumErrorsClearTheLastResult(t *testing.T) {
 	b := chromium(t)
 	b.open(t, w)
 
-	b.pick(t, "Custom Connected App")
-	b.typeInto(t, "Client ID", "3MVG9-client-id")
-	b.typeInto(t, "Client Secret", secret)
-	b.focusButton(t, "Connect")
-	b.do(t, chromedp.KeyEvent("\r"))
-	w.conn.finish(started(t, b, w))
+	connectCustomApp(t, b, w)
 	b.statusHas(t, "Switch to Sandbox and retry")
 
 	b.pick(t, "Custom Domain")
