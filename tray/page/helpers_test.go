@@ -9,12 +9,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/meshmesh/meshmesh/keychain/keychaintest"
 	"github.com/meshmesh/meshmesh/oauth"
 )
 
@@ -290,17 +288,4 @@ func customForm(env oauth.Environment) url.Values {
 		"scopes":        {"api refresh_token offline_access web"},
 		"alias":         {"acme"},
 	}
-}
-
-// need skips t for a missing program, or fails it under
-// MESHMESH_TEST_STRICT=1.
-func need(t *testing.T, what string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv(keychaintest.StrictEnv) == "1" {
-		t.Fatalf("this test needs %s: %v (%s=1: .ci/run must provide it)", what, err, keychaintest.StrictEnv)
-	}
-	t.Skipf("skipped: this test needs %s: %v", what, err)
 }

@@ -15,9 +15,10 @@ import (
 
 // Chromium starts a headless Chromium with a fresh profile for t, the
 // browser a person of the session uses, and returns a chromedp context
-// of its first tab (bounded to a minute). Without Chromium it skips t, or
-// fails it under MESHMESH_TEST_STRICT=1.
-func Chromium(t testing.TB) context.Context {
+// of its first tab (bounded to a minute), made with opts (a listener of
+// the tab's events, say). Without Chromium it skips t, or fails it under
+// MESHMESH_TEST_STRICT=1.
+func Chromium(t testing.TB, opts ...chromedp.ContextOption) context.Context {
 	t.Helper()
 	var path string
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -40,10 +41,11 @@ func Chromium(t testing.TB) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
 		chromedp.WindowSize(1000, 900),
 	)
 	t.Cleanup(cancel)
-	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTab := chromedp.NewContext(actx, opts...)
 	t.Cleanup(cancelTab)
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		missing(t, errors.Join(errors.New("this test needs a Chromium that starts headless"), err))
