@@ -1,0 +1,124 @@
+// Package sfclitest runs the real Salesforce CLI (sf) in tests, against a
+// fake Salesforce (package sftest), in a private home folder.
+//
+// sf is found on PATH, with the node it runs on (sf needs Node.js 22 or
+// later). Without them a test skips with a message saying how to install
+// them — or fails, when MESHMESH_TEST_STRICT is set (as it is in CI): the
+// repository's .ci/install-sf installs both from the npm registry and
+// prints the folder to put first on PATH.
+package sfclitest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshmesh/meshmesh/oauth/sfcli"
+)
+
+// MinNode is the oldest Node.js the sf of these tests runs on.
+const MinNode = "22"
+
+// Env is a private environment for sf: its own HOME (so ~/.sfdx is the
+// test's), node and sf from PATH, sf's updates, telemetry and OS keychain
+// off (its key in a file under HOME, not in the Secret Service).
+type Env struct {
+	Path string   // the sf executable
+	Home string   // sf's HOME
+	Env  []string // the environment to run sf (or a program that runs sf) with
+}
+
+// New returns a private sf environment, or skips the test (fails it under
+// MESHMESH_TEST_STRICT) when sf or a recent enough node is not on PATH.
+// extra variables (KEY=VALUE) are added to the environment.
+func New(t testing.TB, extra ...string) *Env {
+	t.Helper()
+	path, err := exec.LookPath("sf")
+	if err != nil {
+		unavailable(t, "the Salesforce CLI (sf) is not on PATH")
+	}
+	home := t.TempDir()
+	e := &Env{Path: path, Home: home}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "BROWSER", "DISPLAY", "WAYLAND_DISPLAY":
+			continue // sf's files go under the test's HOME; no desktop browser
+		}
+		if strings.HasPrefix(k, "SF_") || strings.HasPrefix(k, "SFDX_") {
+			continue
+		}
+		e.Env = append(e.Env, kv)
+	}
+	e.Env = append(e.Env,
+		"HOME="+home,
+		"SF_USE_GENERIC_UNIX_KEYCHAIN=true",
+		"SF_DISABLE_TELEMETRY=true",
+		"SF_AUTOUPDATE_DISABLE=true",
+		"SF_DISABLE_AUTOUPDATE=true",
+		"SF_SKIP_NEW_VERSION_CHECK=true",
+		// sf listens only once its BROWSER command has exited: a browser
+		// built with -race must not sleep its second at exit.
+		"GORACE=atexit_sleep_ms=0",
+	)
+	e.Env = append(e.Env, extra...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	v, err := e.CLI().Version(ctx)
+	if err != nil {
+		unavailable(t, "sf does not run: "+err.Error())
+	}
+	if sfcli.Less(v.Node, MinNode) {
+		unavailable(t, "sf runs on Node.js "+v.Node+"; it needs "+MinNode+" or later first on PATH")
+	}
+	return e
+}
+
+// CLI returns an sfcli.CLI that runs sf in e.
+func (e *Env) CLI() *sfcli.CLI {
+	return &sfcli.CLI{Path: e.Path, Env: e.Env}
+}
+
+// Run runs sf with args in e, with stdin, and returns what it printed on
+// stdout. It fails the test if sf fails.
+func (e *Env) Run(t testing.TB, stdin string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, e.Path, args...)
+	cmd.Env = e.Env
+	cmd.Dir = e.Home
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sf %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, out, stderr.String())
+	}
+	return string(out)
+}
+
+// Files returns the names of sf's auth files under e's HOME (one per
+// username it holds).
+func (e *Env) Files(t testing.TB) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(e.Home, ".sfdx", "*@*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// unavailable skips the test, or fails it under MESHMESH_TEST_STRICT.
+func unavailable(t testing.TB, why string) {
+	t.Helper()
+	msg := "sfclitest: " + why + ". Install sf and Node.js 22 from the npm registry with: export PATH=\"$(bash .ci/install-sf):$PATH\""
+	if os.Getenv("MESHMESH_TEST_STRICT") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
