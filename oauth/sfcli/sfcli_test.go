@@ -3,8 +3,8 @@ package sfcli_test
 import (
 	"context"
 	"errors"
-	"net"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
