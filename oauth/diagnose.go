@@ -230,6 +230,17 @@ func explain(code Code, sit Situation, sfErr, sfDesc string) *Diagnosis {
 			{Kind: FixUseMethod, Label: "Use a Custom Connected App", Method: CustomApp},
 			{Kind: FixUseMethod, Label: "Use the MeshMesh Connected App", Method: MeshMeshApp},
 		}
+	case SFCLIOutdated:
+		d.Title = "Salesforce CLI too old"
+		d.Advice = fmt.Sprintf("This sf is older than %s, the first that hands its orgs' tokens to other programs (sf org auth show-sfdx-auth-url). Update it (sf update, or npm install --global @salesforce/cli@latest) and try again.", MinSFVersion)
+		d.Fixes = []Fix{{Kind: FixUseMethod, Label: "Use a Custom Connected App", Method: CustomApp}}
+	case NodeUnsupported:
+		d.Title = "Node.js unusable for the Salesforce CLI"
+		d.Advice = fmt.Sprintf("The Salesforce CLI needs Node.js %s or later. Install the current Node.js LTS (https://nodejs.org), or reinstall sf with Salesforce's installer, which brings its own Node.js; then try again.", MinNodeVersion)
+		d.Fixes = []Fix{{Kind: FixUseMethod, Label: "Use a Custom Connected App", Method: CustomApp}}
+	case SFCLIFailed:
+		d.Title = "The Salesforce CLI failed"
+		d.Advice = "sf failed. Run the same sf command yourself to see what it says, fix that, and try again."
 	case ConnectionTimeout:
 		d.Title = "Connection timeout"
 		d.Advice = fmt.Sprintf("Could not reach %s. Check your network, VPN, proxy and firewall settings, and that your browser can open %s.", host, loginOrDefault(sit))
@@ -238,9 +249,17 @@ func explain(code Code, sit Situation, sfErr, sfDesc string) *Diagnosis {
 		d.Advice = fmt.Sprintf("%s does not exist: check the domain (your org's My Domain is in Setup → My Domain, for example https://MyDomain.my.salesforce.com). If it is right, your network's DNS cannot see it: check your VPN or proxy.", host)
 	case PortInUse:
 		d.Title = "Callback port in use"
+		if sit.Method == QuickConnect {
+			d.Advice = fmt.Sprintf("Quick Connect's sign-in comes back to port %d (%s), and another program holds it: another sign-in (sf org login web, VS Code, or a MeshMesh sign-in still waiting). Finish or cancel that sign-in (or stop the process: lsof -i :%d on macOS and Linux, netstat -ano | findstr :%d on Windows), then try again.", portOf(sit), sit.redirectURL(), portOf(sit), portOf(sit))
+			break
+		}
 		d.Advice = fmt.Sprintf("Port %d, where Salesforce sends the browser back (%s), is held by another program, usually a Salesforce CLI login (sf org login web) or VS Code waiting for its own login. Finish or cancel that login (or stop the process: lsof -i :%d on macOS and Linux, netstat -ano | findstr :%d on Windows), then try again.", portOf(sit), sit.redirectURL(), portOf(sit), portOf(sit))
 	case LoginTimeout:
 		d.Title = "Login timed out"
+		if sit.Method == QuickConnect {
+			d.Advice = "No answer came back from the browser the Salesforce CLI opened. Sign in there and click Allow before the time runs out (look behind other windows; if no browser opened, set BROWSER to the command that opens one), then connect again."
+			break
+		}
 		d.Advice = fmt.Sprintf("No answer came back from the browser. If you signed in and nothing happened, Salesforce showed an error instead of sending you back, for one of two reasons it never reports to MeshMesh: the app's callback URL is not exactly %s, or the consumer key is unknown in %s (%s; a new app can take up to 10 minutes to be ready). Check both, then connect again.", sit.redirectURL(), env, host)
 	case AccessDenied:
 		d.Title = "Access denied"

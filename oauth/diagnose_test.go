@@ -8,9 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/meshmesh/meshmesh/oauth/sfcli"
 	"golang.org/x/oauth2"
 )
 
@@ -213,5 +216,42 @@ func TestFirstSentence(t *testing.T) {
 	d.Advice = "One sentence only."
 	if got := d.FirstSentence(); got != d.Advice {
 		t.Errorf("got %q", got)
+	}
+}
+
+// sf's errors, with its real names and texts, and what Quick Connect says
+// of them.
+func TestDiagnoseSF(t *testing.T) {
+	sit := Situation{Step: StepAuthorize, Method: QuickConnect, Target: Target{Environment: Production}, LoginURL: "https://login.salesforce.com", Port: 1717}
+	for _, tc := range []struct {
+		err    error
+		code   Code
+		advice string
+		other  bool // offers another method
+	}{
+		{&sfcli.Error{Command: "org login web", Name: "access_denied", Message: "end-user denied authorization", ExitCode: 1}, AccessDenied, "click Allow", false},
+		{&sfcli.Error{Command: "org login web", Name: "invalid_client", Message: "app must be installed into org", ExitCode: 1}, AppNotApproved, "install the Salesforce CLI connected app", true},
+		{&sfcli.Error{Command: "org login web", Name: "AuthCodeExchangeError", Message: "Error authenticating with auth code due to: invalid_app_access::user is not admin approved to access this app", ExitCode: 1}, AppNotApproved, "Admin approved users are pre-authorized", true},
+		{&sfcli.Error{Command: "org login web", Name: "OAUTH_APP_BLOCKED", Message: "this app is blocked by admin", ExitCode: 1}, AppBlocked, "unblock", true},
+		{&sfcli.Error{Command: "org login web", Name: "PortInUseError", Message: "Cannot start the OAuth redirect server on port 1717.", ExitCode: 1}, PortInUse, "lsof -i :1717", false},
+		{&sfcli.Error{Command: "org login web", Name: "AuthTimeoutError", Message: "The authentication session timed out. Please try again.", ExitCode: 1}, LoginTimeout, "Waited 5m0s. No answer came back from the browser the Salesforce CLI opened", false},
+		{&sfcli.Error{Command: "org login web", Name: "CannotOpenBrowserError", Message: "Unable to open the browser you specified (undefined).", ExitCode: 1}, BrowserFailed, "Set BROWSER", true},
+		{&sfcli.Error{Command: "org login web", Name: "LightningDomain", Message: "Invalid instance URL. It should NOT be a lightning domain.", ExitCode: 1}, LightningDomain, "my.salesforce.com", false},
+		{&sfcli.Error{Command: "org login web", Name: "HeadlessWebAuthError", Message: `"org login web" isn't supported when authorizing in a headless environment. Use another OAuth flow, such as the JWT Bearer Flow.`, ExitCode: 1}, SFCLIFailed, "SF_CONTAINER_MODE", true},
+		{&sfcli.Error{Command: "org list", ExitCode: 127, Output: "/usr/bin/env: 'node': No such file or directory"}, NodeUnsupported, "Node.js, which is not on PATH", true},
+		{&sfcli.Error{Command: "org list", ExitCode: -1, TimedOut: true}, SFCLIFailed, "ran out of time", true},
+		{&sfcli.Error{Command: "org auth show-sfdx-auth-url", Name: "NoAuthUrlError", Message: "No sfdxAuthUrl for this org.", ExitCode: 1}, SFCLIFailed, "sf org auth show-sfdx-auth-url failed: NoAuthUrlError: No sfdxAuthUrl for this org. Fix", true},
+		{fmt.Errorf("wrapped: %w", sfcli.ErrNotInstalled), SFCLIRequired, "npm install --global @salesforce/cli", true},
+	} {
+		d := diagnoseSF(tc.err, sit, 5*time.Minute)
+		if d.Code != tc.code || !strings.Contains(d.Advice, tc.advice) {
+			t.Errorf("%v: %s %q; want %s saying %q", tc.err, d.Code, d.Advice, tc.code, tc.advice)
+		}
+		if other := slices.ContainsFunc(d.Fixes, func(f Fix) bool { return f.Kind == FixUseMethod }); other != tc.other {
+			t.Errorf("%v: fixes %+v; want another method: %v", tc.err, d.Fixes, tc.other)
+		}
+		if !errors.Is(d, tc.err) {
+			t.Errorf("%v: the cause is lost", tc.err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshmesh/meshmesh/oauth/sfcli"
 	"golang.org/x/oauth2"
 )
 
@@ -30,6 +31,11 @@ type Engine struct {
 	// with a RequestTimeout time-out. Its CheckRedirect is not used for the
 	// preflight, which never follows redirects.
 	HTTPClient *http.Client
+
+	// SF is the Salesforce CLI that Quick Connect and the import from sf
+	// run. Nil means "sf" from PATH with this process's environment
+	// (BROWSER is Settings.Browser).
+	SF *sfcli.CLI
 
 	// Log receives what the engine does, never a token, secret or code.
 	// Nil discards it.

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -62,17 +61,8 @@ func (e *Engine) Begin(ctx context.Context, req LoginRequest) (*Flow, error) {
 	app := req.App
 	switch req.Method {
 	case QuickConnect:
-		if _, err := FindSFCLI(); err != nil {
-			return nil, err
-		}
-		// Quick Connect signs in through the Salesforce CLI, which this
-		// build does not drive yet.
-		return nil, &Diagnosis{
-			Code:   NotConfigured,
-			Title:  "Quick Connect is not in this build yet",
-			Advice: "Connect with your org's own connected app (the Connections page, or meshmesh connect --method custom --client-id …) for now.",
-			Fixes:  []Fix{{Kind: FixUseMethod, Label: "Use a Custom Connected App", Method: CustomApp}},
-		}
+		// The Salesforce CLI runs that browser login, not a Flow.
+		return nil, errors.New("oauth: Quick Connect signs in through the Salesforce CLI: use Engine.QuickConnect (or Engine.Login)")
 	case MeshMeshApp:
 		if app.ClientID == "" {
 			app.ClientID = e.Settings.ECAClientID
@@ -242,8 +232,12 @@ func (f *Flow) Close() error {
 	return nil
 }
 
-// Login runs a whole browser login: Begin, open the browser, Wait.
+// Login runs a whole browser login: Begin, open the browser, Wait; or,
+// for Quick Connect, QuickConnect.
 func (e *Engine) Login(ctx context.Context, req LoginRequest) (*Grant, error) {
+	if req.Method == QuickConnect {
+		return e.QuickConnect(ctx, req)
+	}
 	f, err := e.Begin(ctx, req)
 	if err != nil {
 		return nil, err
@@ -367,16 +361,4 @@ func (f *Flow) allowedHost(host string) bool {
 		return true
 	}
 	return false
-}
-
-// FindSFCLI returns the path of the Salesforce CLI, or the sf_cli_required
-// diagnosis when sf is not on PATH.
-func FindSFCLI() (string, error) {
-	p, err := exec.LookPath("sf")
-	if err != nil {
-		d := newDiagnosis(SFCLIRequired, Situation{Step: StepSetup, Method: QuickConnect})
-		d.Err = err
-		return "", d
-	}
-	return p, nil
 }

@@ -430,16 +430,6 @@ func TestBeginRefusesBadInput(t *testing.T) {
 	}
 }
 
-func TestQuickConnectWithoutSF(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
-	w := newWorld(t)
-	_, err := w.engine.Begin(context.Background(), oauth.LoginRequest{Method: oauth.QuickConnect, Target: oauth.Target{Environment: oauth.Production}})
-	d := wantDiagnosis(t, err, oauth.SFCLIRequired)
-	if !strings.Contains(d.Advice, "Custom Connected App") || !strings.Contains(d.Advice, "MeshMesh Connected App") {
-		t.Errorf("advice does not offer the other methods: %s", d.Advice)
-	}
-}
-
 // The loopback server: state checked, forged callbacks refused while the
 // login keeps waiting, Private Network Access preflight answered, Host
 // checked, IPv4 and IPv6, one good callback and then gone.

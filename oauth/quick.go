@@ -1,0 +1,418 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/meshmesh/meshmesh/oauth/sfcli"
+)
+
+// Quick Connect signs in through the Salesforce CLI (sf), with sf's own
+// connected app (client id PlatformCLI, callback
+// http://localhost:1717/OauthRedirect): no app to set up in the org. sf
+// runs the browser login and keeps the org in its own files; MeshMesh then
+// reads the refresh token back from sf and takes the connection over like
+// any other, refreshing it itself at the login URL it came from.
+
+// PlatformCLI is the client id of the Salesforce CLI's connected app.
+const PlatformCLI = "PlatformCLI"
+
+// MinSFVersion is the oldest sf Quick Connect and import work with: it
+// has sf org auth show-sfdx-auth-url (secrets are redacted everywhere
+// else since 2.136.8) and a time limit on its browser login.
+const MinSFVersion = "2.136.8"
+
+// MinNodeVersion is the oldest Node.js that sf runs on.
+const MinNodeVersion = "22"
+
+// Codes of Quick Connect's own failures.
+const (
+	SFCLIOutdated   Code = "sf_cli_outdated"  // sf older than MinSFVersion
+	NodeUnsupported Code = "node_unsupported" // sf's Node.js is missing or too old
+	SFCLIFailed     Code = "sf_cli_failed"    // sf failed in a way MeshMesh does not know, or hung
+)
+
+// sf returns the Salesforce CLI the engine runs.
+func (e *Engine) sf() *sfcli.CLI {
+	if e.SF != nil {
+		return e.SF
+	}
+	return &sfcli.CLI{Log: e.Log}
+}
+
+// QuickConnect signs in through the Salesforce CLI: sf org login web opens
+// the browser on req.Target's login URL and waits for the callback on the
+// callback port (which must be free: no MeshMesh login may hold it); then
+// MeshMesh reads the org and its refresh token back from sf, refreshes it
+// itself and identifies the user. req.Timeout bounds the wait for the
+// browser. Failures are diagnosed: sf missing, too old or without a usable
+// Node.js, the port in use, Salesforce's refusals, time-outs.
+func (e *Engine) QuickConnect(ctx context.Context, req LoginRequest) (*Grant, error) {
+	sit := Situation{Step: StepSetup, Method: QuickConnect, Target: req.Target, Port: e.Settings.port()}
+	loginURL, err := e.Settings.LoginURL(req.Target)
+	if err != nil {
+		return nil, err
+	}
+	sit.LoginURL = loginURL
+	cli := e.sf()
+	if err := e.checkSF(ctx, cli, sit); err != nil {
+		return nil, err
+	}
+	// sf checks the port itself, but only after it started (a second
+	// or two): say so at once.
+	lns, err := listenLoopback(sit.Port)
+	if err != nil {
+		if isAddrInUse(err) {
+			d := newDiagnosis(PortInUse, sit)
+			d.Err = err
+			return nil, d
+		}
+		return nil, fmt.Errorf("oauth: checking the callback port %d: %w", sit.Port, err)
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = DefaultLoginTimeout
+	}
+	sit.Step = StepAuthorize
+	e.log().Info("quick connect: sf org login web", "environment", req.Target.Environment, "login_host", hostOf(loginURL), "port", sit.Port)
+	org, err := cli.LoginWeb(ctx, sfcli.LoginRequest{
+		InstanceURL: loginURL,
+		Alias:       sfAlias(req.Target),
+		Port:        sit.Port,
+		Timeout:     timeout,
+		Browser:     e.Settings.Browser,
+	})
+	if err != nil {
+		return nil, diagnoseSF(err, sit, timeout)
+	}
+	sit.Step = StepExchange
+	au, err := cli.AuthURL(ctx, org.Username)
+	if err != nil {
+		return nil, diagnoseSF(err, sit, timeout)
+	}
+	g, err := e.Adopt(ctx, Adoption{
+		Org:          org,
+		LoginURL:     loginURL,
+		Environment:  req.Target.Environment,
+		Method:       QuickConnect,
+		ClientID:     au.ClientID,
+		ClientSecret: au.ClientSecret,
+		RefreshToken: au.RefreshToken,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.log().Info("quick connect: connected", "username", g.Org.Username, "org_id", g.Org.OrgID, "instance", hostOf(g.Org.InstanceURL))
+	return g, nil
+}
+
+// sfAlias is the alias sf gives an org Quick Connect signed in, in sf's
+// own list: it says where it came from and cannot take an alias of the
+// user's.
+func sfAlias(t Target) string {
+	env := t.Environment
+	if env == "" {
+		env = Production
+	}
+	return "meshmesh-" + string(env)
+}
+
+// checkSF checks that sf is there, recent enough and has a Node.js it
+// runs on, before the user signs in for nothing.
+func (e *Engine) checkSF(ctx context.Context, cli *sfcli.CLI, sit Situation) error {
+	if _, err := cli.Executable(); err != nil {
+		d := newDiagnosis(SFCLIRequired, sit)
+		d.Err = err
+		return d
+	}
+	v, err := cli.Version(ctx)
+	if err != nil {
+		return diagnoseSF(err, sit, 0)
+	}
+	switch {
+	case v.Node != "" && sfcli.Less(v.Node, MinNodeVersion):
+		d := newDiagnosis(NodeUnsupported, sit)
+		d.Title = "Node.js too old for the Salesforce CLI"
+		d.Advice = fmt.Sprintf("The Salesforce CLI runs on Node.js %s here; it needs %s or later. Install the current Node.js LTS (https://nodejs.org), or reinstall sf with Salesforce's installer, which brings its own Node.js; then try again.", v.Node, MinNodeVersion)
+		return d
+	case v.CLI == "" || sfcli.Less(v.CLI, MinSFVersion):
+		d := newDiagnosis(SFCLIOutdated, sit)
+		if v.CLI != "" {
+			d.Advice = strings.Replace(d.Advice, "This sf is older", "This sf is "+v.CLI+", older", 1)
+		}
+		return d
+	}
+	return nil
+}
+
+// Adoption is a refresh token issued to another client — the Salesforce
+// CLI's — for MeshMesh to take over.
+type Adoption struct {
+	Org          sfcli.Org // what sf says of the org: its instance URL, username
+	LoginURL     string    // where the token was issued: refresh there
+	Environment  Environment
+	Method       Method // QuickConnect for sf's own app, CustomApp for another
+	ClientID     string
+	ClientSecret string
+	RefreshToken string
+}
+
+// Adopt takes over a refresh token: it refreshes it at its login URL with
+// the client it was issued to (proving it works and getting an access
+// token) and identifies the user and org, as after a browser login.
+func (e *Engine) Adopt(ctx context.Context, a Adoption) (*Grant, error) {
+	sit := Situation{Step: StepRefresh, Method: a.Method, LoginURL: a.LoginURL, Target: Target{Environment: a.Environment}}
+	r, err := e.Refresh(ctx, a.LoginURL, App{ClientID: a.ClientID, ClientSecret: a.ClientSecret}, a.RefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	instanceURL := a.Org.InstanceURL // sf's: the auth URL has no scheme
+	if instanceURL == "" {
+		instanceURL = r.InstanceURL
+	}
+	ti := readTokenInfo(r.Token)
+	sit.Step = StepIdentity
+	org, err := e.Identify(ctx, instanceURL, r.Token.AccessToken)
+	if err != nil {
+		return nil, Diagnose(err, sit)
+	}
+	if oid, uid := idParts(ti.idURL); org.OrgID == "" {
+		org.OrgID, org.UserID = oid, uid
+	}
+	org.LoginURL = a.LoginURL
+	org.Environment = a.Environment
+	org.Method = a.Method
+	org.ClientID = a.ClientID
+	org.Scopes = ti.scopes
+	return &Grant{Org: org, Token: r.Token, IssuedAt: r.IssuedAt}, nil
+}
+
+// SFImport is one org of the Salesforce CLI's, imported or not.
+type SFImport struct {
+	Org   sfcli.Org // as sf holds it
+	Grant *Grant    // nil when Err is set
+	Err   error     // a *Diagnosis
+}
+
+// ImportSF reads the orgs the Salesforce CLI holds — all of them, or
+// those refs name (an alias or a username) — and takes each over: its
+// refresh token read back from sf, refreshed and identified here. No
+// browser opens. A ref sf does not know is an error before anything is
+// read; an org that fails (a revoked token, say) has its own Err.
+func (e *Engine) ImportSF(ctx context.Context, refs ...string) ([]SFImport, error) {
+	sit := Situation{Step: StepSetup, Method: QuickConnect}
+	cli := e.sf()
+	if err := e.checkSF(ctx, cli, sit); err != nil {
+		return nil, err
+	}
+	all, err := cli.List(ctx)
+	if err != nil {
+		return nil, diagnoseSF(err, sit, 0)
+	}
+	orgs := all
+	if len(refs) > 0 {
+		orgs = nil
+		var unknown []string
+		for _, ref := range refs {
+			i := indexOrg(all, ref)
+			if i < 0 {
+				unknown = append(unknown, ref)
+				continue
+			}
+			if indexOrg(orgs, all[i].Username) < 0 {
+				orgs = append(orgs, all[i])
+			}
+		}
+		if len(unknown) > 0 {
+			return nil, &UnknownSFOrgError{Refs: unknown, Known: all}
+		}
+	}
+	out := make([]SFImport, len(orgs))
+	for i, org := range orgs {
+		out[i] = SFImport{Org: org}
+		out[i].Grant, out[i].Err = e.importSF(ctx, cli, org)
+		if errors.Is(out[i].Err, context.Canceled) {
+			return nil, out[i].Err
+		}
+	}
+	return out, nil
+}
+
+// importSF takes over one org of sf's.
+func (e *Engine) importSF(ctx context.Context, cli *sfcli.CLI, org sfcli.Org) (*Grant, error) {
+	target := e.Settings.TargetOf(org.LoginURL)
+	method := CustomApp
+	if org.ClientID == PlatformCLI || org.ClientID == "" {
+		method = QuickConnect
+	}
+	sit := Situation{Step: StepSetup, Method: method, Target: target, LoginURL: org.LoginURL}
+	au, err := cli.AuthURL(ctx, org.Username)
+	if err != nil {
+		return nil, diagnoseSF(err, sit, 0)
+	}
+	loginURL := org.LoginURL
+	if loginURL == "" {
+		loginURL = "https://" + au.Host // what sf itself would use
+	}
+	g, err := e.Adopt(ctx, Adoption{
+		Org: org, LoginURL: loginURL, Environment: target.Environment, Method: method,
+		ClientID: au.ClientID, ClientSecret: au.ClientSecret, RefreshToken: au.RefreshToken,
+	})
+	if err != nil {
+		return nil, Diagnose(err, Situation{Step: StepRefresh, Method: method, Target: target, LoginURL: loginURL})
+	}
+	return g, nil
+}
+
+// indexOrg returns the index of the org ref names (alias or username,
+// any case), or -1.
+func indexOrg(orgs []sfcli.Org, ref string) int {
+	for i, o := range orgs {
+		if strings.EqualFold(o.Username, ref) || (o.Alias != "" && o.Alias == ref) {
+			return i
+		}
+	}
+	return -1
+}
+
+// UnknownSFOrgError names orgs the Salesforce CLI does not hold.
+type UnknownSFOrgError struct {
+	Refs  []string
+	Known []sfcli.Org
+}
+
+func (e *UnknownSFOrgError) Error() string {
+	s := fmt.Sprintf("the Salesforce CLI holds no org %s", strings.Join(e.Refs, ", "))
+	if len(e.Known) == 0 {
+		return s + ": it holds none (sf org list); sign one in with meshmesh connect --method quick, or with sf org login web"
+	}
+	var names []string
+	for _, o := range e.Known {
+		n := o.Username
+		if o.Alias != "" {
+			n = o.Alias + " (" + o.Username + ")"
+		}
+		names = append(names, n)
+	}
+	return s + "; it holds " + strings.Join(names, ", ")
+}
+
+// TargetOf returns the environment of a login URL: Production or Sandbox
+// for the configured login hosts, else the custom domain itself.
+func (s Settings) TargetOf(loginURL string) Target {
+	u := strings.TrimRight(loginURL, "/")
+	switch {
+	case u == "" || strings.EqualFold(u, s.productionURL()):
+		return Target{Environment: Production}
+	case strings.EqualFold(u, s.sandboxURL()):
+		return Target{Environment: Sandbox}
+	}
+	return Target{Environment: CustomDomain, Domain: u}
+}
+
+// diagnoseSF explains a failed sf command. timeout is how long the login
+// waited for the browser.
+func diagnoseSF(err error, sit Situation, timeout time.Duration) *Diagnosis {
+	var se *sfcli.Error
+	switch {
+	case errors.Is(err, sfcli.ErrNotInstalled):
+		d := newDiagnosis(SFCLIRequired, sit)
+		d.Err = err
+		return d
+	case !errors.As(err, &se):
+		return Diagnose(err, sit)
+	}
+	d := explainSF(se, sit, timeout)
+	d.Err = err
+	if sit.Method == QuickConnect && !slices.ContainsFunc(d.Fixes, func(f Fix) bool { return f.Kind == FixUseMethod }) {
+		switch d.Code {
+		case SFCLIFailed, AppNotApproved, AppBlocked, BrowserFailed:
+			// Another method does without sf and its app.
+			d.Fixes = append(d.Fixes, Fix{Kind: FixUseMethod, Label: "Use a Custom Connected App", Method: CustomApp})
+		}
+	}
+	return d
+}
+
+// explainSF maps sf's error to a diagnosis: sf's own failures by their
+// name, Salesforce's refusals (which sf passes on with Salesforce's error
+// code as the name) by Salesforce's words.
+func explainSF(se *sfcli.Error, sit Situation, waited time.Duration) *Diagnosis {
+	said := se.Message
+	if said == "" {
+		said = se.Output
+	}
+	lower := strings.ToLower(said)
+	switch {
+	case se.TimedOut:
+		d := newDiagnosis(SFCLIFailed, sit)
+		d.Title = "The Salesforce CLI did not answer"
+		d.Advice = fmt.Sprintf("sf %s ran out of time and was stopped. Try again; if it keeps hanging, run sf %s yourself to see what it waits for.", se.Command, se.Command)
+		return d
+	case se.Name == "" && (se.ExitCode == 127 || strings.Contains(lower, "node")) && (strings.Contains(lower, "no such file") || strings.Contains(lower, "not found")):
+		d := newDiagnosis(NodeUnsupported, sit)
+		d.Title = "Node.js not found"
+		d.Advice = fmt.Sprintf("The Salesforce CLI (sf) runs on Node.js, which is not on PATH (sf said: %s). Install the current Node.js LTS (https://nodejs.org), or reinstall sf with Salesforce's installer, which brings its own Node.js; then try again.", firstLine(said))
+		return d
+	case se.Name == "PortInUseError" || se.Name == "EADDRINUSE":
+		return newDiagnosis(PortInUse, sit)
+	case se.Name == "AuthTimeoutError":
+		d := newDiagnosis(LoginTimeout, sit)
+		if waited > 0 {
+			d.Advice = fmt.Sprintf("Waited %s. ", waited.Round(time.Second)) + d.Advice
+		}
+		return d
+	case se.Name == "CannotOpenBrowserError":
+		d := newDiagnosis(BrowserFailed, sit)
+		d.Advice = fmt.Sprintf("The Salesforce CLI could not start a browser (sf said: %s). Set BROWSER to the command that opens a URL and try again, or connect with a Custom Connected App, whose sign-in link MeshMesh shows.", said)
+		return d
+	case se.Name == "LightningDomain" || strings.Contains(lower, "lightning domain"):
+		return newDiagnosis(LightningDomain, sit)
+	case strings.Contains(lower, "headless environment") || strings.Contains(lower, "container mode"):
+		d := newDiagnosis(SFCLIFailed, sit)
+		d.Title = "The Salesforce CLI refuses browser logins here"
+		d.Advice = fmt.Sprintf("sf said: %s. Unset SF_CONTAINER_MODE (and SFDX_CONTAINER_MODE) for MeshMesh, or connect with a Custom Connected App.", firstLine(said))
+		return d
+	}
+	code, desc := se.Name, se.Message
+	if c, d, ok := salesforceWordsIn(se.Message); ok {
+		code, desc = c, d
+	}
+	if classify(code, desc) != Unrecognised {
+		return diagnoseSalesforce(code, desc, 0, sit, se)
+	}
+	d := newDiagnosis(SFCLIFailed, sit)
+	what := said
+	if se.Name != "" {
+		what = se.Name + ": " + said
+	}
+	d.Advice = fmt.Sprintf("sf %s failed: %s. Fix what it says and try again.", se.Command, strings.TrimSuffix(firstLine(what), "."))
+	return d
+}
+
+// salesforceWordsIn finds Salesforce's error in a message of sf's such as
+// "Error authenticating with auth code due to: invalid_app_access::user is
+// not admin approved to access this app".
+func salesforceWordsIn(msg string) (code, desc string, ok bool) {
+	_, rest, found := strings.Cut(msg, "due to: ")
+	if !found {
+		return "", "", false
+	}
+	code, desc, ok = strings.Cut(strings.TrimSpace(rest), "::")
+	if !ok {
+		return "", strings.TrimSpace(rest), true
+	}
+	return code, desc, true
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(s)
+}
