@@ -609,7 +609,7 @@ func (c *cli) removeCmd(fs *flag.FlagSet) func(context.Context, []string) error 
 		}
 		k := r.Connection
 		if c.json {
-			out := map[string]any{"removed": k, "revoked": r.Revoked}
+			out := map[string]any{"removed": k, "revoked": r.Revoked, "shared_with_sf": r.SharedWithSF}
 			if r.RevokeErr != nil {
 				out["revoke_error"] = r.RevokeErr.Error()
 			}
@@ -617,9 +617,12 @@ func (c *cli) removeCmd(fs *flag.FlagSet) func(context.Context, []string) error 
 		} else {
 			fmt.Fprintf(c.stdout, "Removed %s (%s).\n", k.Name(), k.Username)
 		}
-		if r.Revoked {
+		switch {
+		case r.Revoked:
 			c.say("Its token was revoked at Salesforce.")
-		} else {
+		case r.SharedWithSF:
+			c.say("Its token was left valid: the Salesforce CLI shares it and keeps the org (sf org logout --target-org %s ends it there).", k.Username)
+		default:
 			c.say("Its token could not be revoked at Salesforce (%v): it stays valid until it expires or you revoke it in Salesforce (Setup → Connected Apps OAuth Usage, or your personal settings → OAuth Connected Apps).", r.RevokeErr)
 		}
 		c.say("To add it back: %s", k.ConnectCommand())

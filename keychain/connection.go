@@ -39,6 +39,10 @@ type Connection struct {
 	Status      Status            `json:"status"`
 	IsSandbox   bool              `json:"is_sandbox"`
 	ConnectedAt time.Time         `json:"connected_at"`
+	// SharedWithSF says that the Salesforce CLI holds the same refresh
+	// token (Quick Connect, import-sf): MeshMesh never revokes it, which
+	// would sign sf out of the org too.
+	SharedWithSF bool `json:"shared_with_sf,omitempty"`
 }
 
 // Name is how a person knows the connection: its alias, else the org name.

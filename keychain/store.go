@@ -206,15 +206,20 @@ type AddOptions struct {
 	// Expect, when set, is the username the login must be for (a
 	// reconnect): another user is refused with WrongUser.
 	Expect string
+	// SharedWithSF says that the Salesforce CLI holds the same refresh
+	// token (an org imported from sf); a Quick Connect grant always is.
+	SharedWithSF bool
 }
 
 // Add stores a grant as a connection: the tokens in the keychain first,
 // then the index entry. The same user connected again replaces the old
-// connection, and the replaced refresh token is revoked at Salesforce.
+// connection, and the replaced refresh token is revoked at Salesforce —
+// unless the Salesforce CLI shares it.
 //
 // Nothing is half-saved: on an error the keychain is left as it was and
-// the grant, kept nowhere, is revoked — unless it replaces a connection
-// and the keychain timed out while it may still be storing it. ctx bounds
+// the grant, kept nowhere, is revoked — unless the Salesforce CLI shares
+// it, or it replaces a connection and the keychain timed out while it may
+// still be storing it. ctx bounds
 // the wait for other processes; once the writes begin they are finished
 // whatever ctx says (a half-saved grant is worse than a late answer), each
 // with its own timeout.
@@ -226,13 +231,16 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 			Advice: "Salesforce granted no refresh token, so the connection could not be kept. Add the refresh_token (or offline_access) scope to the app and connect again.",
 		}
 	}
+	opts.SharedWithSF = opts.SharedWithSF || g.Org.Method == oauth.QuickConnect
 	conn, replaced, maybeStored, err := s.add(ctx, g, opts)
 	wctx := context.WithoutCancel(ctx)
 	switch {
+	case err != nil && opts.SharedWithSF:
+		// sf keeps it: not ours to end.
 	case err != nil && !maybeStored:
 		// The grant is kept nowhere: end it at Salesforce.
 		s.revoke(wctx, "unsaved grant", g.Org.LoginURL, g.Token.RefreshToken)
-	case err == nil && replaced != nil && replaced.token != g.Token.RefreshToken:
+	case err == nil && replaced != nil && replaced.token != g.Token.RefreshToken && !replaced.shared:
 		// The earlier grant is kept nowhere now: end it too (outside the
 		// locks: a network call).
 		s.revoke(wctx, "replaced grant", replaced.loginURL, replaced.token)
@@ -251,8 +259,12 @@ func (s *Store) revoke(ctx context.Context, what, loginURL, token string) {
 	}
 }
 
-// grantRef names a refresh token to revoke and where.
-type grantRef struct{ loginURL, token string }
+// grantRef names a refresh token to revoke and where; shared says the
+// Salesforce CLI may hold it still.
+type grantRef struct {
+	loginURL, token string
+	shared          bool
+}
 
 // add does Add's work. It returns the grant the new one replaced, to be
 // revoked; maybeStored reports, on an error, that the keychain may hold
@@ -289,6 +301,8 @@ func (s *Store) add(ctx context.Context, g *oauth.Grant, opts AddOptions) (_ Con
 		Status:      Connected,
 		IsSandbox:   org.IsSandbox,
 		ConnectedAt: now.UTC().Truncate(time.Second),
+
+		SharedWithSF: opts.SharedWithSF,
 	}
 	it := &item{
 		RefreshToken: g.Token.RefreshToken,
@@ -368,7 +382,7 @@ func (s *Store) add(ctx context.Context, g *oauth.Grant, opts AddOptions) (_ Con
 	}
 	s.log.Info("connection saved", "alias", conn.Alias, "username", conn.Username, "org_id", conn.OrgID, "method", conn.Method, "environment", conn.Environment)
 	if replaced != nil {
-		return conn, &grantRef{loginURL: prior.LoginURL, token: replaced.RefreshToken}, false, nil
+		return conn, &grantRef{loginURL: prior.LoginURL, token: replaced.RefreshToken, shared: prior.SharedWithSF}, false, nil
 	}
 	return conn, nil, false, nil
 }
@@ -448,7 +462,9 @@ func (s *Store) HasItem(ctx context.Context, ref string) (bool, error) {
 // Remove revokes the connection's refresh token at Salesforce (which also
 // ends its access tokens), then forgets the connection: keychain item and
 // index entry. When Salesforce cannot be reached it still forgets it, and
-// RevokeErr says why the token could not be revoked.
+// RevokeErr says why the token could not be revoked. A token the
+// Salesforce CLI shares is not revoked (Removed.SharedWithSF): sf keeps
+// the org.
 func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 	conn, err := s.Find(ctx, ref)
 	if err != nil {
@@ -466,6 +482,8 @@ func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 	r := Removed{Connection: conn}
 	it, err := s.secrets.get(ctx, account(conn.Username))
 	switch {
+	case err == nil && conn.SharedWithSF:
+		r.SharedWithSF = true
 	case err == nil:
 		// From here on, finish: a revoked token left in the keychain
 		// would be a connection that says connected and cannot work.
@@ -511,7 +529,10 @@ func (s *Store) lockConnection(ctx context.Context, orgID, userID, username stri
 type Removed struct {
 	Connection Connection
 	Revoked    bool  // Salesforce revoked the refresh token
-	RevokeErr  error // why it did not, when it did not
+	RevokeErr  error // why it did not, when it did not (and it was not shared)
+	// SharedWithSF: the Salesforce CLI shares the token, so it was left
+	// valid; sf org logout ends it there.
+	SharedWithSF bool
 }
 
 // setStatus records what a check learned of a connection.

@@ -1027,3 +1027,55 @@ func TestLockFileUnusable(t *testing.T) {
 		t.Errorf("diagnosed as %q", d.Title)
 	}
 }
+
+// A token the Salesforce CLI shares (an org imported from sf, a Quick
+// Connect) is never revoked: not when removed, not when replaced, not
+// when it cannot be kept.
+func TestSharedWithSFIsNeverRevoked(t *testing.T) {
+	kr := newMemKeyring()
+	f := newFixture(t, kr)
+	shared := keychain.AddOptions{ClientSecret: f.app.ClientSecret, SharedWithSF: true}
+	conn, err := f.store.Add(ctx, f.grant(f.admin, oauth.Production), shared)
+	if err != nil || !conn.SharedWithSF {
+		t.Fatalf("Add = %+v, %v; want a connection shared with sf", conn, err)
+	}
+	if got, _ := f.store.Find(ctx, conn.Alias); !got.SharedWithSF {
+		t.Error("the index lost shared_with_sf")
+	}
+
+	f.sf.ResetRequests()
+	if _, err := f.store.Add(ctx, f.grant(f.admin, oauth.Production), keychain.AddOptions{ClientSecret: f.app.ClientSecret}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.requests("/services/oauth2/revoke"); n != 0 {
+		t.Errorf("%d revocations of a replaced token sf shares, want 0", n)
+	}
+
+	conn, err = f.store.Add(ctx, f.grant(f.admin, oauth.Production), shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sf.ResetRequests()
+	r, err := f.store.Remove(ctx, conn.Alias)
+	if err != nil || r.Revoked || !r.SharedWithSF || r.RevokeErr != nil {
+		t.Fatalf("Remove = %+v, %v; want removed, left valid for sf", r, err)
+	}
+	if n := f.requests("/services/oauth2/revoke"); n != 0 {
+		t.Errorf("%d revocations on removing a token sf shares, want 0", n)
+	}
+
+	// A Quick Connect grant is shared by nature; one the keychain would
+	// not take stays valid for sf.
+	g := f.grant(f.admin, oauth.Production)
+	g.Org.Method = oauth.QuickConnect
+	block := make(chan struct{})
+	defer close(block)
+	kr.block = block
+	s := f.open(func(o keychain.Options) keychain.Options { o.KeyringTimeout = 100 * time.Millisecond; return o }(f.opts))
+	f.sf.ResetRequests()
+	_, err = s.Add(ctx, g, keychain.AddOptions{})
+	wantCode(t, err, keychain.KeychainTimeout)
+	if n := f.requests("/services/oauth2/revoke"); n != 0 {
+		t.Errorf("%d revocations of a Quick Connect grant kept nowhere, want 0", n)
+	}
+}

@@ -316,7 +316,10 @@ type removed struct{ r keychain.Removed }
 func (e removed) apply(a *app) {
 	k := e.r.Connection
 	body := "Its token was revoked at Salesforce. "
-	if !e.r.Revoked {
+	switch {
+	case e.r.SharedWithSF:
+		body = "Its token stays valid: the Salesforce CLI shares it and keeps the org. "
+	case !e.r.Revoked:
 		body = "Its token could not be revoked at Salesforce: it stays valid until it expires. "
 	}
 	body += "To add it back, choose Add connection in the MeshMesh menu"
