@@ -1079,3 +1079,20 @@ func TestSharedWithSFIsNeverRevoked(t *testing.T) {
 		t.Errorf("%d revocations of a Quick Connect grant kept nowhere, want 0", n)
 	}
 }
+
+func TestShareWithSF(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	conn := f.connect(f.admin, oauth.Production, "acme")
+	got, cred, err := f.store.ShareWithSF(ctx, "acme")
+	if err != nil || got.Username != conn.Username || !got.SharedWithSF || cred.RefreshToken == "" || cred.ClientSecret != f.app.ClientSecret {
+		t.Fatalf("ShareWithSF = %+v, %+v, %v", got, cred != (keychain.Credentials{}), err)
+	}
+	if c, _ := f.store.Find(ctx, "acme"); !c.SharedWithSF {
+		t.Error("the index does not say the token is shared")
+	}
+	if _, err := f.engine.Refresh(ctx, conn.LoginURL, oauth.App{ClientID: conn.ClientID, ClientSecret: cred.ClientSecret}, cred.RefreshToken); err != nil {
+		t.Errorf("the shared refresh token does not work: %v", err)
+	}
+	_, _, err = f.store.ShareWithSF(ctx, "globex")
+	wantCode(t, err, keychain.OrgNotFound)
+}
