@@ -34,6 +34,7 @@ const (
 	SFCLIOutdated   Code = "sf_cli_outdated"  // sf older than MinSFVersion
 	NodeUnsupported Code = "node_unsupported" // sf's Node.js is missing or too old
 	SFCLIFailed     Code = "sf_cli_failed"    // sf failed in a way MeshMesh does not know, or hung
+	SFOrgNotFound   Code = "sf_org_not_found" // an org to import that sf does not hold
 )
 
 // sf returns the Salesforce CLI the engine runs.
@@ -231,7 +232,9 @@ func (e *Engine) ImportSF(ctx context.Context, refs ...string) ([]SFImport, erro
 			}
 		}
 		if len(unknown) > 0 {
-			return nil, &UnknownSFOrgError{Refs: unknown, Known: all}
+			e := &UnknownSFOrgError{Refs: unknown, Known: all}
+			return nil, &Diagnosis{Code: SFOrgNotFound, Title: "Not in the Salesforce CLI: " + strings.Join(unknown, ", "),
+				Advice: capitalize(e.Error()) + ".", Err: e}
 		}
 	}
 	out := make([]SFImport, len(orgs))

@@ -231,7 +231,7 @@ func TestImportSF(t *testing.T) {
 
 	var unknown *oauth.UnknownSFOrgError
 	if _, err := w.engine.ImportSF(ctx, "acme", "globex"); !errors.As(err, &unknown) || fmt.Sprint(unknown.Refs) != "[globex]" ||
-		!strings.Contains(err.Error(), "acme ("+w.admin.Username+")") {
+		!strings.Contains(unknown.Error(), "acme ("+w.admin.Username+")") {
 		t.Fatalf("ImportSF(globex) = %v; want an error naming globex and the orgs sf holds", err)
 	}
 
