@@ -3,6 +3,8 @@ package keychain
 import (
 	"context"
 	"strings"
+
+	"github.com/meshmesh/meshmesh/oauth"
 )
 
 // Credentials are what another client needs to refresh a connection's
@@ -46,4 +48,24 @@ func (s *Store) ShareWithSF(ctx context.Context, ref string) (Connection, Creden
 		conn.SharedWithSF = true
 	}
 	return conn, Credentials{RefreshToken: it.RefreshToken, ClientSecret: it.ClientSecret}, nil
+}
+
+// AddFromSF stores an org taken over from the Salesforce CLI
+// (oauth.Engine.ImportSF): a connection of the same user is updated, its
+// alias kept; a new one takes sf's alias when that is a valid alias that
+// no other connection has (and not the meshmesh-… alias of a Quick
+// Connect), else one made from the org name. existed says it updated.
+func (s *Store) AddFromSF(ctx context.Context, im oauth.SFImport) (_ Connection, existed bool, _ error) {
+	if im.Err != nil {
+		return Connection{}, false, im.Err
+	}
+	_, err := s.Find(ctx, im.Grant.Org.Username)
+	existed = err == nil
+	opts := AddOptions{SharedWithSF: true}
+	if a := im.Org.Alias; !existed && a != "" && !strings.HasPrefix(a, "meshmesh-") &&
+		ValidateAlias(a) == nil && s.CheckAlias(ctx, a) == nil {
+		opts.Alias = a
+	}
+	conn, err := s.Add(ctx, im.Grant, opts)
+	return conn, existed, err
 }
