@@ -214,6 +214,8 @@ type orgJSON struct {
 	Status      string `json:"status"`
 	IsSandbox   bool   `json:"is_sandbox"`
 	ConnectedAt string `json:"connected_at"`
+
+	SharedWithSF bool `json:"shared_with_sf"`
 }
 
 type tokenJSON struct {
@@ -961,13 +963,13 @@ func TestConnectionDiagnosesThroughCLI(t *testing.T) {
 			e.env["BROWSER"] = "false"
 			return e.run("open", "acme-corp", "--json")
 		}, 1, "browser_failed"},
-		{"sf present, Quick Connect not in this build", func(e *e2e) result {
+		{"sf too old for Quick Connect", func(e *e2e) result {
 			bin := filepath.Join(e.root, "bin")
 			os.MkdirAll(bin, 0o755)
-			os.WriteFile(filepath.Join(bin, "sf"), []byte("#!/bin/sh\nexit 0\n"), 0o755)
+			os.WriteFile(filepath.Join(bin, "sf"), []byte("#!/bin/sh\necho '@salesforce/cli/2.100.0 linux-x64 node-v22.1.0'\n"), 0o755)
 			e.env["PATH"] = bin
 			return e.run("connect", "--method", "quick", "--json")
-		}, 1, "method_not_configured"},
+		}, 1, "sf_cli_outdated"},
 		{"a secret for a connection without one", func(e *e2e) result {
 			e.ok("connect", "--method", "meshmesh", "--alias", "acme-mm")
 			return e.runIn("s3cret\n", "reconnect", "acme-mm", "--client-secret-stdin", "--json")

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/meshmesh/meshmesh/icons"
 	"github.com/meshmesh/meshmesh/keychain"
 	"github.com/meshmesh/meshmesh/oauth"
+	"github.com/meshmesh/meshmesh/oauth/sfcli"
 	"github.com/meshmesh/meshmesh/tray"
 	"github.com/meshmesh/meshmesh/tray/autostart"
 	"github.com/meshmesh/meshmesh/tray/demo"
@@ -104,6 +106,8 @@ func commands() []command {
 		{"open", "ORG [--url-only]", "open ORG in the browser, signed in", 1, needsStore, (*cli).openCmd},
 		{"reconnect", "ORG [--client-secret-stdin]", "log ORG in again (same method, environment and user)", 1, needsStore, (*cli).reconnectCmd},
 		{"remove", "ORG", "revoke ORG's token at Salesforce and forget it", 1, needsStore, (*cli).removeCmd},
+		{"import-sf", "[ORG...]", "import the orgs sf holds (all, or those named)", anyArgs, needsStore, (*cli).importSFCmd},
+		{"export-sf", "ORG", "print ORG's sfdxAuthUrl for sf org login sfdx-url", 1, needsStore, (*cli).exportSFCmd},
 		{"install-url", "--env production|sandbox|custom [--domain URL]", "print the MeshMesh package install URL", 0, needsSettings, (*cli).installURLCmd},
 		{"version", "", "print the version", 0, needsNothing, (*cli).versionCmd},
 		{"tray", "[--wait DURATION]", "show the tray (what meshmesh with no command does)", 0, needsStore, (*cli).trayCmd},
@@ -149,7 +153,7 @@ func (c *cli) runCommand(ctx context.Context, cmd command, args []string) int {
 	if err != nil {
 		return c.usageError(err.Error(), fmt.Sprintf("Usage: meshmesh %s %s", cmd.name, cmd.args))
 	}
-	if len(pos) != cmd.nargs {
+	if cmd.nargs != anyArgs && len(pos) != cmd.nargs {
 		what := "no arguments"
 		if cmd.nargs == 1 {
 			what = "one ORG (an alias, a username or an org id)"
@@ -167,6 +171,8 @@ func (c *cli) runCommand(ctx context.Context, cmd command, args []string) int {
 		return exitOK
 	case errors.As(err, &ue):
 		return c.fail(ue.d, exitUsage)
+	case errors.Is(err, errReported): // the command printed its partial failure
+		return exitFailed
 	case errors.Is(err, context.Canceled): // interrupted before anything was done
 		c.log.Info("cancelled", "name", cmd.name)
 		advice := "Interrupted before it finished: run it again."
@@ -178,6 +184,13 @@ func (c *cli) runCommand(ctx context.Context, cmd command, args []string) int {
 	c.log.Warn("command failed", "name", cmd.name, "err", err)
 	return c.fail(err, exitFailed)
 }
+
+// anyArgs is the nargs of a command that takes any number of arguments.
+const anyArgs = -1
+
+// errReported is a failure the command has already reported in its own
+// output (some orgs of an import): exit status 1, nothing more to print.
+var errReported = errors.New("reported")
 
 // setupEnv reads what a command needs of the configuration: the oauth
 // settings for c.engine; for the store, also the store's options, and it
@@ -329,7 +342,13 @@ func (c *cli) connectCmd(fs *flag.FlagSet) func(context.Context, []string) error
 			return err
 		}
 		req := oauth.LoginRequest{Method: m, Target: target, App: oauth.App{ClientID: *clientID, Scopes: strings.Fields(strings.ReplaceAll(*scopes, ",", " "))}}
-		if missing := oauth.MissingScopes(req.App.Scopes); len(missing) > 0 {
+		if m == oauth.QuickConnect {
+			if err := quickFlags(fs); err != nil {
+				return err
+			}
+			req.App = oauth.App{} // sf's own app, with its own scopes
+		}
+		if missing := oauth.MissingScopes(req.App.Scopes); m != oauth.QuickConnect && len(missing) > 0 {
 			return badUsage(fmt.Sprintf("--scopes %q lacks %s", *scopes, strings.Join(missing, " and ")),
 				"MeshMesh needs at least api, refresh_token (or offline_access) and web: use --scopes \""+strings.Join(oauth.DefaultScopes, " ")+"\".")
 		}
@@ -392,6 +411,21 @@ func (c *cli) reconnectCmd(fs *flag.FlagSet) func(context.Context, []string) err
 	}
 }
 
+// quickFlags refuses the flags that Quick Connect cannot honour: it signs
+// in with the Salesforce CLI's own app and scopes.
+func quickFlags(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "client-id", "scopes":
+			if err == nil {
+				err = badUsage("--"+f.Name+" does not apply to Quick Connect", "Quick Connect signs in with the Salesforce CLI's own app and scopes: drop --"+f.Name+", or use --method custom with your org's connected app.")
+			}
+		}
+	})
+	return err
+}
+
 // loginOptions are the flags every browser login takes.
 type loginOptions struct {
 	noBrowser *bool
@@ -415,12 +449,46 @@ func (o loginOptions) check() error {
 // login runs a browser login and stores its grant.
 func (c *cli) login(ctx context.Context, req oauth.LoginRequest, o loginOptions, add keychain.AddOptions) (keychain.Connection, error) {
 	req.Timeout = *o.timeout
+	if req.Method == oauth.QuickConnect && *o.noBrowser {
+		return keychain.Connection{}, badUsage("--no-browser does not work with Quick Connect", "The Salesforce CLI always opens the browser itself. To get a sign-in URL to open by hand, use --method custom with your org's connected app.")
+	}
 	for _, w := range req.Target.Warnings() {
 		c.say("Warning: %s", w)
 	}
-	flow, err := c.engine.Begin(ctx, req)
+	var (
+		grant *oauth.Grant
+		err   error
+	)
+	if req.Method == oauth.QuickConnect {
+		grant, err = c.quickConnect(ctx, req)
+	} else {
+		grant, err = c.browserLogin(ctx, req, o)
+	}
 	if err != nil {
 		return keychain.Connection{}, err
+	}
+	// Add finishes even after Ctrl-C, and revokes a grant it cannot keep.
+	return c.store.Add(ctx, grant, add)
+}
+
+// quickConnect signs in through the Salesforce CLI, which opens the
+// browser itself.
+func (c *cli) quickConnect(ctx context.Context, req oauth.LoginRequest) (*oauth.Grant, error) {
+	loginURL, err := c.engine.Settings.LoginURL(req.Target)
+	if err != nil {
+		return nil, err
+	}
+	c.say("Signing in through the Salesforce CLI (sf): it opens your browser on %s (%s).", loginURL, req.Target.Environment)
+	c.say("Waiting up to %s for the login to finish (press Ctrl-C to cancel)…", shortDuration(req.Timeout))
+	return c.engine.QuickConnect(ctx, req)
+}
+
+// browserLogin runs a login whose callback MeshMesh serves, and prints
+// its URL for when no browser opens.
+func (c *cli) browserLogin(ctx context.Context, req oauth.LoginRequest, o loginOptions) (*oauth.Grant, error) {
+	flow, err := c.engine.Begin(ctx, req)
+	if err != nil {
+		return nil, err
 	}
 	defer flow.Close()
 	loginURL, _ := c.engine.Settings.LoginURL(req.Target)
@@ -437,12 +505,7 @@ func (c *cli) login(ctx context.Context, req oauth.LoginRequest, o loginOptions,
 			c.say("The browser did not open (%v): open the URL above by hand.", err)
 		}
 	}
-	grant, err := flow.Wait(ctx)
-	if err != nil {
-		return keychain.Connection{}, err
-	}
-	// Add finishes even after Ctrl-C, and revokes a grant it cannot keep.
-	return c.store.Add(ctx, grant, add)
+	return flow.Wait(ctx)
 }
 
 func (c *cli) connected(conn keychain.Connection) error {
@@ -631,6 +694,119 @@ func (c *cli) removeCmd(fs *flag.FlagSet) func(context.Context, []string) error 
 		}
 		return nil
 	}
+}
+
+// ---- the Salesforce CLI ----
+
+// importReport is what import-sf did, for --json.
+type importReport struct {
+	Imported []keychain.Connection `json:"imported"` // new connections
+	Updated  []keychain.Connection `json:"updated"`  // connections that were there, with sf's token now
+	Failed   []importFailure       `json:"failed"`
+}
+
+type importFailure struct {
+	Username string      `json:"username"`
+	Alias    string      `json:"alias,omitempty"` // sf's
+	Error    errorObject `json:"error"`
+}
+
+func (c *cli) importSFCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	return func(ctx context.Context, refs []string) error {
+		// The index must be usable before sf is asked for anything.
+		if _, err := c.store.List(ctx); err != nil {
+			return err
+		}
+		if !c.json {
+			c.say("Reading the orgs of the Salesforce CLI (sf)…")
+		}
+		res, err := c.engine.ImportSF(ctx, refs...)
+		if err != nil {
+			return err
+		}
+		rep := importReport{Imported: []keychain.Connection{}, Updated: []keychain.Connection{}, Failed: []importFailure{}}
+		for _, im := range res {
+			conn, existed, err := c.store.AddFromSF(ctx, im)
+			switch {
+			case errors.Is(err, context.Canceled):
+				return err
+			case err != nil:
+				d := oauth.Diagnose(err, oauth.Situation{Method: oauth.QuickConnect})
+				rep.Failed = append(rep.Failed, importFailure{Username: im.Org.Username, Alias: im.Org.Alias, Error: errorObject{
+					Code: string(d.Code), Title: d.Title, Advice: d.Advice,
+					SalesforceError: d.SalesforceError, SalesforceDescription: d.SalesforceDescription, Fixes: d.Fixes,
+				}})
+				if !c.json {
+					c.say("Not imported: %s: %s. %s", sfName(im.Org.Alias, im.Org.Username), d.Title, d.Advice)
+				}
+			case existed:
+				rep.Updated = append(rep.Updated, conn)
+				if !c.json {
+					fmt.Fprintf(c.stdout, "Updated %s (%s, %s) with the Salesforce CLI's token.\n", conn.Name(), conn.Username, conn.OrgName)
+				}
+			default:
+				rep.Imported = append(rep.Imported, conn)
+				if !c.json {
+					fmt.Fprintf(c.stdout, "Imported %s (%s, %s).\n", conn.Name(), conn.Username, conn.OrgName)
+				}
+			}
+		}
+		if c.json {
+			c.printJSON(rep)
+		} else if len(res) == 0 {
+			c.say("The Salesforce CLI holds no org. Sign one in with: meshmesh connect --method quick (or sf org login web).")
+		}
+		if len(rep.Failed) > 0 {
+			return errReported
+		}
+		return nil
+	}
+}
+
+// sfName is how sf names an org: its alias and username, or the username.
+func sfName(alias, username string) string {
+	if alias == "" {
+		return username
+	}
+	return alias + " (" + username + ")"
+}
+
+func (c *cli) exportSFCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		conn, cred, err := c.store.ShareWithSF(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		u, err := url.Parse(conn.InstanceURL)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("the instance URL of %s, %q, is not a URL: reconnect it (meshmesh reconnect %s)", conn.Name(), conn.InstanceURL, conn.Name())
+		}
+		authURL, err := sfcli.AuthURL{ClientID: conn.ClientID, ClientSecret: cred.ClientSecret, RefreshToken: cred.RefreshToken, Host: u.Host}.Encode()
+		if err != nil {
+			return err
+		}
+		c.log.Info("export-sf", "alias", conn.Alias, "username", conn.Username)
+		if c.stdoutIsTerminal() {
+			c.say("Warning: this line carries %s's refresh token: whoever has it can use the org as %s. Do not paste it anywhere; pipe it instead:", conn.Name(), conn.Username)
+			c.say("  meshmesh export-sf %s | sf org login sfdx-url --alias %s --sfdx-url-stdin", conn.Name(), conn.Name())
+		}
+		if u.Scheme != "https" {
+			c.say("Note: sf reaches an org only over https://%s, and %s is %s.", u.Host, conn.Name(), u.Scheme)
+		}
+		if c.json {
+			c.printJSON(map[string]string{"sfdxAuthUrl": authURL})
+		} else {
+			fmt.Fprintln(c.stdout, authURL)
+		}
+		return nil
+	}
+}
+
+// stdoutIsTerminal reports whether stdout is a terminal, where a secret
+// printed stays on screen and in the scrollback.
+func (c *cli) stdoutIsTerminal() bool {
+	f, ok := c.stdout.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func (c *cli) installURLCmd(fs *flag.FlagSet) func(context.Context, []string) error {
