@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/meshmesh/meshmesh/keychain/keychaintest"
+	"github.com/meshmesh/meshmesh/oauth/sfcli"
 	"github.com/meshmesh/meshmesh/tray/traytest"
 )
 
@@ -149,6 +150,7 @@ func TestTray(t *testing.T) {
 	decode[map[string]any](t, e.connectCustom("--env", "sandbox", "--alias", "uat"))
 	// The browser signs in as the login hint of a reconnect from now on.
 	e.env["SFTEST_USER"] = ""
+	e.env["PATH"] = pathWithout(t, "sf") // Quick Connect fails, diagnosed
 
 	r := e.startTray(s)
 	tr := r.tray
@@ -174,6 +176,7 @@ func TestTray(t *testing.T) {
 		{"● uat — admin@acme.example.uat", "Remove"},
 		{"Add connection", "Quick Connect (Production)"},
 		{"Add connection", "Quick Connect (Sandbox)"},
+		{"Add connection", "Import from Salesforce CLI"},
 		{"Add connection", "Connections page…"},
 		{"Install MeshMesh package", "Custom domain…"},
 		{"Check all connections"},
@@ -412,4 +415,51 @@ esac
 	if orgs := e.list(); len(orgs) != 1 || orgs[0].Method != "meshmesh" || orgs[0].Alias != "acme-dev" {
 		t.Errorf("list: %+v", orgs)
 	}
+}
+
+// pathWithout returns this process's PATH without the folders that hold
+// an executable named name.
+func pathWithout(t *testing.T, name string) string {
+	t.Helper()
+	var keep []string
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && !fi.IsDir() {
+			continue
+		}
+		keep = append(keep, dir)
+	}
+	return strings.Join(keep, string(filepath.ListSeparator))
+}
+
+// The tray's Quick Connect and import run the real Salesforce CLI.
+func TestTrayQuickConnectAndImport(t *testing.T) {
+	s := traytest.New(t)
+	e := newE2EIn(t, s.Session)
+	sf := e.withSF()
+	e.env["SFTEST_USER"] = e.admin.Username
+	r := e.startTray(s)
+	tr := r.tray
+	tr.WaitMenu(t, hasItem("MeshMesh — no orgs yet"))
+
+	start := time.Now()
+	tr.Click(t, "Add connection", "Quick Connect (Production)")
+	s.WaitNotification(t, titled("Connected to Acme Corp as "+e.admin.Username))
+	t.Logf("Quick Connect from the tray: %s from the click to the notification", time.Since(start).Round(time.Millisecond))
+	tr.WaitMenu(t, hasItem("● acme-corp — "+e.admin.Username))
+	if o := e.list(); len(o) != 1 || o[0].Method != "quick" || !o[0].SharedWithSF {
+		t.Errorf("after Quick Connect, list = %+v", o)
+	}
+
+	// An org the user signed in to with sf itself.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := sf.CLI().LoginWeb(ctx, sfcli.LoginRequest{InstanceURL: e.sf.Sandbox.URL, Alias: "uat", Port: e.port, Timeout: time.Minute, Browser: sfBrowser(e.tester)}); err != nil {
+		t.Fatal(err)
+	}
+	tr.Click(t, "Add connection", "Import from Salesforce CLI")
+	n := s.WaitNotification(t, titled("Imported 2 orgs from the Salesforce CLI"))
+	if !strings.Contains(n.Body, "New: uat.") || !strings.Contains(n.Body, "Updated: acme-corp.") {
+		t.Errorf("import notification body %q", n.Body)
+	}
+	tr.WaitMenu(t, hasItem("● uat — "+e.tester.Username))
 }

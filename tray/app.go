@@ -75,7 +75,8 @@ type state struct {
 	diagnoses    map[string]*oauth.Diagnosis
 	failed       map[string]signInRequest // failed sign-ins by id, for their Retry buttons
 	failedSeq    int
-	signInSeq    int // numbers sign-ins, for their notification buttons
+	signInSeq    int  // numbers sign-ins, for their notification buttons
+	importing    bool // an import from the Salesforce CLI runs
 	// unchecked holds why the last check of a connection could not tell
 	// whether it works (a locked keychain, Salesforce unreachable).
 	unchecked map[string]*oauth.Diagnosis
@@ -260,6 +261,8 @@ func (a *app) do(act action) {
 		a.withConnection(act.ref, a.remove)
 	case actQuick:
 		a.startSignIn(signInRequest{login: oauth.LoginRequest{Method: oauth.QuickConnect, Target: oauth.Target{Environment: act.env}}}, nil)
+	case actImportSF:
+		a.importSF()
 	case actPage:
 		a.openPage("")
 	case actInstall:

@@ -25,6 +25,8 @@ import (
 	"github.com/meshmesh/meshmesh/icons"
 	"github.com/meshmesh/meshmesh/keychain"
 	"github.com/meshmesh/meshmesh/oauth"
+	"github.com/meshmesh/meshmesh/oauth/sfcli"
+	"github.com/meshmesh/meshmesh/oauth/sfcli/sfclitest"
 	"github.com/meshmesh/meshmesh/oauth/sftest"
 	"github.com/meshmesh/meshmesh/tray/demo"
 	"github.com/meshmesh/meshmesh/tray/notify"
@@ -550,3 +552,28 @@ func TestHumanDuration(t *testing.T) {
 		}
 	}
 }
+
+// Import from Salesforce CLI: diagnosed without sf, told when sf holds
+// nothing, refused while one runs.
+func TestImportFromSF(t *testing.T) {
+	f := startFixture(t, func(f *fixture) {
+		f.world.Engine.SF = &sfcli.CLI{Env: []string{"PATH=" + t.TempDir()}}
+	})
+	f.waitFor("the menu", func() bool { return slices.Contains(f.ui.labels(), "Add connection") })
+	f.click(action{kind: actImportSF})
+	n := f.waitNotification("Salesforce CLI required")
+	if len(n.Actions) == 0 || n.Actions[0].Label != "Open Connections page" {
+		t.Errorf("actions %+v; want Open Connections page (the other methods)", n.Actions)
+	}
+
+	f.app.send(setSF{sfclitest.New(t).CLI()})
+	f.click(action{kind: actImportSF})
+	f.click(action{kind: actImportSF})
+	f.waitNotification("Already importing")
+	f.waitNotification("Nothing to import")
+}
+
+// setSF changes the engine's sf in the loop, between flows.
+type setSF struct{ cli *sfcli.CLI }
+
+func (e setSF) apply(a *app) { a.opts.Engine.SF = e.cli }

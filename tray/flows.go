@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshmesh/meshmesh/keychain"
 	"github.com/meshmesh/meshmesh/oauth"
+	"github.com/meshmesh/meshmesh/oauth/sfcli"
 	"github.com/meshmesh/meshmesh/tray/notify"
 	"github.com/meshmesh/meshmesh/tray/page"
 )
@@ -140,6 +141,9 @@ func signInBusy(what string) *oauth.Diagnosis {
 
 // runSignIn runs one browser sign-in to its end and stores the connection.
 func (a *app) runSignIn(ctx context.Context, id string, req signInRequest, progress func(page.Progress)) (keychain.Connection, error) {
+	if req.login.Method == oauth.QuickConnect {
+		return a.runQuickConnect(ctx, req, progress)
+	}
 	e := a.opts.Engine
 	progress(page.Progress{Step: "Preparing the sign-in…"})
 	flow, err := e.Begin(ctx, req.login)
@@ -162,6 +166,99 @@ func (a *app) runSignIn(ctx context.Context, id string, req signInRequest, progr
 	}
 	progress(page.Progress{Step: "Saving the connection in your keychain…"})
 	return a.opts.Store.Add(ctx, grant, req.add)
+}
+
+// runQuickConnect signs in through the Salesforce CLI, which opens the
+// browser itself (its sign-in link is never known here), and stores the
+// connection. Cancelling ctx stops sf and frees the callback port.
+func (a *app) runQuickConnect(ctx context.Context, req signInRequest, progress func(page.Progress)) (keychain.Connection, error) {
+	timeout := req.login.Timeout
+	if timeout <= 0 {
+		timeout = oauth.DefaultLoginTimeout
+	}
+	progress(page.Progress{Step: fmt.Sprintf("The Salesforce CLI is opening your browser: sign in to Salesforce there (up to %s)…", humanDuration(timeout))})
+	grant, err := a.opts.Engine.QuickConnect(ctx, req.login)
+	if err != nil {
+		return keychain.Connection{}, err
+	}
+	progress(page.Progress{Step: "Saving the connection in your keychain…"})
+	return a.opts.Store.Add(ctx, grant, req.add)
+}
+
+// importTimeout bounds an import from the Salesforce CLI: a few sf
+// commands and a refresh per org.
+const importTimeout = 5 * time.Minute
+
+// importSF imports the orgs the Salesforce CLI holds, in the background:
+// no browser, no callback port.
+func (a *app) importSF() {
+	if a.st.importing {
+		a.notify(notify.Notification{Title: "Already importing", Body: "MeshMesh is reading the orgs of the Salesforce CLI; it says when it is done."})
+		return
+	}
+	a.st.importing = true
+	a.goFlow(func(ctx context.Context) event {
+		ctx, cancel := context.WithTimeout(ctx, importTimeout)
+		defer cancel()
+		res, err := a.opts.Engine.ImportSF(ctx)
+		if err != nil {
+			return importedSF{err: err}
+		}
+		var ev importedSF
+		for _, im := range res {
+			conn, existed, err := a.opts.Store.AddFromSF(ctx, im)
+			switch {
+			case err != nil:
+				ev.failed = append(ev.failed, fmt.Sprintf("%s (%s)", sfName(im.Org), oauth.Diagnose(err, oauth.Situation{Method: oauth.QuickConnect}).Title))
+			case existed:
+				ev.updated = append(ev.updated, conn.Name())
+			default:
+				ev.added = append(ev.added, conn.Name())
+			}
+		}
+		return ev
+	})
+}
+
+// sfName is how sf names an org: its alias, else its username.
+func sfName(o sfcli.Org) string {
+	if o.Alias != "" {
+		return o.Alias
+	}
+	return o.Username
+}
+
+// importedSF is the end of an import from the Salesforce CLI: the names
+// of the connections added and updated, and of the orgs that failed (with
+// why).
+type importedSF struct {
+	added, updated, failed []string
+	err                    error
+}
+
+func (e importedSF) apply(a *app) {
+	a.st.importing = false
+	if e.err != nil {
+		a.notifyFailure(e.err, oauth.Situation{Step: oauth.StepSetup, Method: oauth.QuickConnect}, nil, "", false)
+		return
+	}
+	n := len(e.added) + len(e.updated)
+	if n == 0 && len(e.failed) == 0 {
+		a.notify(notify.Notification{Title: "Nothing to import", Body: "The Salesforce CLI holds no org. Sign one in with Add connection → Quick Connect."})
+		return
+	}
+	var body []string
+	if len(e.added) > 0 {
+		body = append(body, "New: "+strings.Join(e.added, ", ")+".")
+	}
+	if len(e.updated) > 0 {
+		body = append(body, "Updated: "+strings.Join(e.updated, ", ")+".")
+	}
+	if len(e.failed) > 0 {
+		body = append(body, "Not imported: "+strings.Join(e.failed, ", ")+". Sign them in again with Quick Connect.")
+	}
+	a.notify(notify.Notification{Title: fmt.Sprintf("Imported %s from the Salesforce CLI", countOf(n, "org")), Body: strings.Join(body, " "), Urgent: len(e.failed) > 0})
+	a.reload()
 }
 
 // signInURL is the sign-in page of sign-in id, for the buttons that open

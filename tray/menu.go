@@ -33,7 +33,8 @@ const (
 	actCopyUser  actionKind = "copy-username"
 	actCopyURL   actionKind = "copy-instance-url"
 	actRemove    actionKind = "remove"
-	actQuick     actionKind = "quick"   // Quick Connect to env
+	actQuick     actionKind = "quick" // Quick Connect to env
+	actImportSF  actionKind = "import-sf"
 	actPage      actionKind = "page"    // open the Connections page
 	actInstall   actionKind = "install" // open the package install page of env (custom: the page)
 	actOpenURL   actionKind = "url"     // open ref, a URL that holds no secret
@@ -139,6 +140,7 @@ func (s *state) menu() []item {
 		item{label: "Add connection", children: []item{
 			{label: "Quick Connect (Production)", do: action{kind: actQuick, env: oauth.Production}},
 			{label: "Quick Connect (Sandbox)", do: action{kind: actQuick, env: oauth.Sandbox}},
+			{label: "Import from Salesforce CLI", tooltip: "The orgs sf holds, without a browser", disabled: s.importing, do: action{kind: actImportSF}},
 			{label: "Connections page…", tooltip: "Every method, environment and credential", do: action{kind: actPage}},
 		}},
 		item{label: "Install MeshMesh package", children: []item{

@@ -10,10 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/meshmesh/meshmesh/keychain"
 	"github.com/meshmesh/meshmesh/oauth"
+	"github.com/meshmesh/meshmesh/oauth/sfcli"
 	"github.com/meshmesh/meshmesh/oauth/sftest"
 )
 
@@ -40,6 +44,8 @@ type World struct {
 	Password string
 	// Users are the demo users' usernames, for people to sign in with.
 	Users []string
+
+	sfHome string // the home folder of the demo's Salesforce CLI
 }
 
 // The sample orgs' people.
@@ -90,7 +96,15 @@ func Start(ctx context.Context, opts Options) (_ *World, err error) {
 		ECAClientID:   eca.ClientID,
 		Browser:       opts.Browser,
 	}
-	w.Engine = &oauth.Engine{Settings: settings, Log: opts.Log}
+	w.sfHome = filepath.Join(opts.Dir, "sf-home")
+	w.Engine = &oauth.Engine{Settings: settings, Log: opts.Log, SF: demoSF(w.sfHome, opts.Log)}
+	// Quick Connect signs in with the CLI's own app, on the demo's port.
+	sf.Change(func() {
+		app := sf.CLIApp()
+		if !slices.Contains(app.CallbackURLs, redirect) {
+			app.CallbackURLs = append(app.CallbackURLs, redirect)
+		}
+	})
 	w.Store, err = keychain.Open(keychain.Options{Dir: opts.Dir, Service: opts.Service, Keyring: opts.Keyring, Engine: w.Engine, Log: opts.Log})
 	if err != nil {
 		return nil, err
@@ -159,6 +173,17 @@ func (w *World) Close(ctx context.Context) error {
 	if w.Store != nil {
 		err = w.forgetAll(ctx)
 	}
+	if w.sfHome != "" {
+		err = errors.Join(err, os.RemoveAll(w.sfHome))
+	}
 	w.SF.Close()
 	return err
+}
+
+// demoSF is the Salesforce CLI of the demo: the user's sf, with a home of
+// the demo's (so that the sample orgs never reach the user's own sf, nor
+// its key the user's keychain), removed at exit.
+func demoSF(home string, log *slog.Logger) *sfcli.CLI {
+	env := append(os.Environ(), "HOME="+home, "USERPROFILE="+home, "SF_USE_GENERIC_UNIX_KEYCHAIN=true")
+	return &sfcli.CLI{Env: env, Log: log}
 }
