@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 // world is a fake Salesforce with a production org and a sandbox org, and an
 // engine pointed at it whose browser is this test binary.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	sf     *sftest.Server
 	engine *oauth.Engine
 	prod   *sftest.Org
@@ -41,7 +41,7 @@ type world struct {
 	eca    *sftest.App  // the MeshMesh package, installed and enabled in prod
 }
 
-func newWorld(t *testing.T, opts ...sftest.Option) *world {
+func newWorld(t testing.TB, opts ...sftest.Option) *world {
 	t.Helper()
 	w := &world{t: t, sf: sftest.New(t, opts...)}
 	w.prod = w.sf.AddOrg(sftest.Org{Name: "Acme Corp"})

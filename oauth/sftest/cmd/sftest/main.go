@@ -5,7 +5,7 @@
 // interrupted.
 //
 //	sftest [-callback-port 1717] [-env-file FILE]
-//	sftest browse [-user USERNAME] [-deny] URL
+//	sftest browse [-user USERNAME] [-deny] [-detach] URL
 //
 // The apps' callback port is -callback-port, by default
 // MESHMESH_CALLBACK_PORT when that is set (the port MeshMesh would use),
@@ -13,7 +13,10 @@
 //
 // "sftest browse" is a scripted browser for machines without one: set
 // BROWSER="sftest browse" and it signs in to the fake (as admin@acme.example
-// unless -user says otherwise) and allows access. See the README's "Try it".
+// unless -user says otherwise) and allows access. Quick Connect's browser is
+// opened by the Salesforce CLI, which listens only once the browser command
+// has exited: there, use "sftest browse -detach", which returns at once and
+// signs in in the background. See the README's "Try it".
 package main
 
 import (
@@ -22,7 +25,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -63,6 +68,13 @@ func main() {
 	eca := sf.AddApp(sftest.App{
 		Name: "MeshMesh Studio", Kind: sftest.PackagedECA, CallbackURLs: []string{callback}, Scopes: scopes,
 		InstalledIn: []*sftest.Org{prod}, EnabledIn: []*sftest.Org{prod},
+	})
+	// Quick Connect: the Salesforce CLI's own app, on MeshMesh's port too
+	// (MeshMesh gives sf its port).
+	sf.Change(func() {
+		if cli := sf.CLIApp(); !slices.Contains(cli.CallbackURLs, callback) {
+			cli.CallbackURLs = append(cli.CallbackURLs, callback)
+		}
 	})
 
 	vars := [][2]string{
@@ -128,10 +140,30 @@ func browse(args []string) int {
 	fs := flag.NewFlagSet("sftest browse", flag.ContinueOnError)
 	user := fs.String("user", "admin@acme.example", "the username to sign in with")
 	deny := fs.Bool("deny", false, "press Deny on the Allow Access page")
+	detach := fs.Bool("detach", false, "return at once and sign in in the background (for the Salesforce CLI)")
+	delay := fs.Duration("delay", 0, "wait this long before opening the URL")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: sftest browse [-user USERNAME] [-deny] URL")
+		fmt.Fprintln(os.Stderr, "usage: sftest browse [-user USERNAME] [-deny] [-detach] URL")
 		return 2
 	}
+	if *detach {
+		// sf attaches its callback handler only after this command exits:
+		// a request before that is dropped unanswered.
+		exe, err := os.Executable()
+		if err == nil {
+			child := exec.Command(exe, "browse", "-user", *user, "-deny="+strconv.FormatBool(*deny), "-delay", "250ms", fs.Arg(0))
+			child.Stderr = os.Stderr // what it says still reaches a terminal
+			if err = child.Start(); err == nil {
+				err = child.Process.Release()
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sftest browse:", err)
+			return 1
+		}
+		return 0
+	}
+	time.Sleep(*delay)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	v, err := (&sftest.Browser{Username: *user, Deny: *deny}).Open(ctx, fs.Arg(0))
