@@ -361,14 +361,18 @@ func TestDemo(t *testing.T) {
 func TestConnectionsPageInChromium(t *testing.T) {
 	s := traytest.New(t)
 	e := newE2EIn(t, s.Session)
-	// The browser the tray launches: Chromium gets the Connections page
-	// (through the file), the scripted browser signs in to Salesforce.
+	e.withSF() // the page's Quick Connect runs the real sf
+	// The browser the tray (or sf) launches: Chromium gets the Connections
+	// page (through the file), the scripted browser signs in to Salesforce
+	// in the background (sf listens only once its browser command exits):
+	// the sandbox's admin at the sandbox, else a standard user.
 	opened := filepath.Join(e.root, "opened.txt")
 	script := filepath.Join(e.root, "browser.sh")
 	if err := os.WriteFile(script, []byte(`#!/bin/sh
 printf '%s\n' "$1" >> '`+opened+`'
 case "$1" in
-*/services/oauth2/authorize*) exec env SFTEST_BROWSER=1 MESHMESH_TEST_MAIN=0 SFTEST_USER=`+e.dev.Username+` '`+os.Args[0]+`' "$1" ;;
+'`+e.sf.Sandbox.URL+`'/services/oauth2/authorize*) exec env SFTEST_BROWSER=1 SFTEST_BROWSER_DETACH=1 MESHMESH_TEST_MAIN=0 SFTEST_USER=`+e.tester.Username+` '`+os.Args[0]+`' "$1" ;;
+*/services/oauth2/authorize*) exec env SFTEST_BROWSER=1 SFTEST_BROWSER_DETACH=1 MESHMESH_TEST_MAIN=0 SFTEST_USER=`+e.dev.Username+` '`+os.Args[0]+`' "$1" ;;
 esac
 `), 0o700); err != nil {
 		t.Fatal(err)
@@ -414,6 +418,36 @@ esac
 	r.tray.WaitMenu(t, hasItem("● acme-dev — "+e.dev.Username))
 	if orgs := e.list(); len(orgs) != 1 || orgs[0].Method != "meshmesh" || orgs[0].Alias != "acme-dev" {
 		t.Errorf("list: %+v", orgs)
+	}
+
+	// Quick Connect from the page, opened again (its cookie lets it in):
+	// sf signs in, the page follows.
+	origin, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.origin`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(origin+"/"),
+		chromedp.WaitVisible(chromedp.ID("connect")),
+		chromedp.Click(chromedp.ID("method-quick")),
+		chromedp.Click(chromedp.ID("env-sandbox")),
+		chromedp.SendKeys(chromedp.ID("alias"), "uat"),
+		chromedp.Click(chromedp.ID("connect-button")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(result, "Connected to Acme UAT"); time.Sleep(100 * time.Millisecond) {
+		if result, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").innerText`)); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after Quick Connect the page says %q", result)
+		}
+	}
+	r.tray.WaitMenu(t, hasItem("● uat — "+e.tester.Username))
+	if orgs := e.list(); len(orgs) != 2 || orgs[1].Alias != "uat" || orgs[1].Method != "quick" {
+		t.Errorf("list: %+v; want uat, a Quick Connect, second", orgs)
 	}
 }
 

@@ -19,8 +19,8 @@ type sfTimes struct {
 }
 
 func (h *sfTimes) Enabled(context.Context, slog.Level) bool { return true }
-func (h *sfTimes) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h *sfTimes) WithGroup(string) slog.Handler           { return h }
+func (h *sfTimes) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *sfTimes) WithGroup(string) slog.Handler            { return h }
 func (h *sfTimes) Handle(_ context.Context, r slog.Record) error {
 	var cmd string
 	var took time.Duration
