@@ -91,12 +91,12 @@ func (e *Engine) QuickConnect(ctx context.Context, req LoginRequest) (*Grant, er
 		Browser:     e.Settings.Browser,
 	})
 	if err != nil {
-		return nil, diagnoseSF(err, sit, timeout)
+		return nil, sfError(err, sit, timeout)
 	}
 	sit.Step = StepExchange
 	au, err := cli.AuthURL(ctx, org.Username)
 	if err != nil {
-		return nil, diagnoseSF(err, sit, timeout)
+		return nil, sfError(err, sit, timeout)
 	}
 	g, err := e.Adopt(ctx, Adoption{
 		Org:          org,
@@ -135,7 +135,7 @@ func (e *Engine) checkSF(ctx context.Context, cli *sfcli.CLI, sit Situation) err
 	}
 	v, err := cli.Version(ctx)
 	if err != nil {
-		return diagnoseSF(err, sit, 0)
+		return sfError(err, sit, 0)
 	}
 	switch {
 	case v.Node != "" && sfcli.Less(v.Node, MinNodeVersion):
@@ -215,7 +215,7 @@ func (e *Engine) ImportSF(ctx context.Context, refs ...string) ([]SFImport, erro
 	}
 	all, err := cli.List(ctx)
 	if err != nil {
-		return nil, diagnoseSF(err, sit, 0)
+		return nil, sfError(err, sit, 0)
 	}
 	orgs := all
 	if len(refs) > 0 {
@@ -258,7 +258,7 @@ func (e *Engine) importSF(ctx context.Context, cli *sfcli.CLI, org sfcli.Org) (*
 	sit := Situation{Step: StepSetup, Method: method, Target: target, LoginURL: org.LoginURL}
 	au, err := cli.AuthURL(ctx, org.Username)
 	if err != nil {
-		return nil, diagnoseSF(err, sit, 0)
+		return nil, sfError(err, sit, 0)
 	}
 	loginURL := org.LoginURL
 	if loginURL == "" {
@@ -318,6 +318,15 @@ func (s Settings) TargetOf(loginURL string) Target {
 		return Target{Environment: Sandbox}
 	}
 	return Target{Environment: CustomDomain, Domain: u}
+}
+
+// sfError is the error of a failed sf command: the caller's cancellation
+// as it is, anything else diagnosed.
+func sfError(err error, sit Situation, waited time.Duration) error {
+	if errors.Is(err, context.Canceled) {
+		return context.Canceled
+	}
+	return diagnoseSF(err, sit, waited)
 }
 
 // diagnoseSF explains a failed sf command. timeout is how long the login

@@ -253,3 +253,37 @@ func TestImportSF(t *testing.T) {
 		}
 	}
 }
+
+// Cancelling a Quick Connect (Ctrl-C, the tray's Cancel sign-in) stops sf
+// at once and frees the callback port.
+func TestQuickConnectCancelled(t *testing.T) {
+	w := newWorld(t)
+	w.withSF(w.admin)
+	w.engine.Settings.Browser = "true" // nobody signs in
+	ctx, cancel := context.WithCancel(context.Background())
+	port := strconv.Itoa(w.engine.Settings.CallbackPort)
+	// Cancel once sf listens on the port.
+	go func() {
+		for ctx.Err() == nil {
+			if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+				c.Close()
+				cancel()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	_, err := w.engine.QuickConnect(ctx, oauth.LoginRequest{Method: oauth.QuickConnect, Target: oauth.Target{Environment: oauth.Production}, Timeout: time.Minute})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v; want context.Canceled", err)
+	}
+	var d *oauth.Diagnosis
+	if errors.As(err, &d) {
+		t.Errorf("a cancel is no failure to diagnose: %+v", d)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatalf("the callback port is still held after the cancel: %v", err)
+	}
+	ln.Close()
+}
