@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -46,9 +45,10 @@ func (e *e2e) withSF() *sfclitest.Env {
 	return sf
 }
 
-// sfBrowser is a BROWSER for sf itself, signing user in.
+// sfBrowser is a BROWSER for sf itself, signing user in (this binary
+// as the browser, not as the program).
 func sfBrowser(user *sftest.User) string {
-	return "env SFTEST_BROWSER=1 SFTEST_BROWSER_DETACH=1 MESHMESH_TEST_MAIN=0 SFTEST_USER=" + user.Username + " " + os.Args[0]
+	return sfclitest.Browser(user.Username, "MESHMESH_TEST_MAIN=0")
 }
 
 func TestQuickConnect(t *testing.T) {
@@ -177,20 +177,9 @@ type importJSON struct {
 func TestImportSF(t *testing.T) {
 	e := newE2E(t)
 	sf := e.withSF()
-	cli := sf.CLI()
 	// The user signed two orgs in with sf itself.
-	for _, o := range []struct {
-		user  *sftest.User
-		login string
-		alias string
-	}{{e.admin, e.sf.Production.URL, "acme"}, {e.tester, e.sf.Sandbox.URL, "acme-uat"}} {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		_, err := cli.LoginWeb(ctx, sfcli.LoginRequest{InstanceURL: o.login, Alias: o.alias, Port: e.port, Timeout: time.Minute, Browser: sfBrowser(o.user)})
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	sf.Login(t, sfcli.LoginRequest{InstanceURL: e.sf.Production.URL, Alias: "acme", Port: e.port, Timeout: time.Minute, Browser: sfBrowser(e.admin)})
+	sf.Login(t, sfcli.LoginRequest{InstanceURL: e.sf.Sandbox.URL, Alias: "acme-uat", Port: e.port, Timeout: time.Minute, Browser: sfBrowser(e.tester)})
 	e.env["BROWSER"] = "false" // no browser: an import opens none
 
 	rep := decode[importJSON](t, e.ok("import-sf", "--json"))

@@ -402,16 +402,7 @@ esac
 	if err != nil {
 		t.Fatal(err)
 	}
-	var result string
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(result, "Connected to Acme Corp"); time.Sleep(100 * time.Millisecond) {
-		if result, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").innerText`)); err != nil {
-			t.Fatal(err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the page says %q", result)
-		}
-	}
-	if !strings.Contains(result, e.dev.Username) {
+	if result := pageStatus(t, ctx, "Connected to Acme Corp"); !strings.Contains(result, e.dev.Username) {
 		t.Errorf("the result %q does not name the user", result)
 	}
 	s.WaitNotification(t, titled("Connected to Acme Corp as "+e.dev.Username))
@@ -437,18 +428,28 @@ esac
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(result, "Connected to Acme UAT"); time.Sleep(100 * time.Millisecond) {
-		if result, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").innerText`)); err != nil {
-			t.Fatal(err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after Quick Connect the page says %q", result)
-		}
-	}
+	pageStatus(t, ctx, "Connected to Acme UAT")
 	r.tray.WaitMenu(t, hasItem("● uat — "+e.tester.Username))
 	if orgs := e.list(); len(orgs) != 2 || orgs[1].Alias != "uat" || orgs[1].Method != "quick" {
 		t.Errorf("list: %+v; want uat, a Quick Connect, second", orgs)
 	}
+}
+
+// pageStatus waits for the Connections page's status to say want, and
+// returns all it says.
+func pageStatus(t *testing.T, ctx context.Context, want string) string {
+	t.Helper()
+	var status string
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(status, want); time.Sleep(100 * time.Millisecond) {
+		var err error
+		if status, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").innerText`)); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page says %q, not %q", status, want)
+		}
+	}
+	return status
 }
 
 // pathWithout returns this process's PATH without the folders that hold
@@ -485,11 +486,7 @@ func TestTrayQuickConnectAndImport(t *testing.T) {
 	}
 
 	// An org the user signed in to with sf itself.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if _, err := sf.CLI().LoginWeb(ctx, sfcli.LoginRequest{InstanceURL: e.sf.Sandbox.URL, Alias: "uat", Port: e.port, Timeout: time.Minute, Browser: sfBrowser(e.tester)}); err != nil {
-		t.Fatal(err)
-	}
+	sf.Login(t, sfcli.LoginRequest{InstanceURL: e.sf.Sandbox.URL, Alias: "uat", Port: e.port, Timeout: time.Minute, Browser: sfBrowser(e.tester)})
 	tr.Click(t, "Add connection", "Import from Salesforce CLI")
 	n := s.WaitNotification(t, titled("Imported 2 orgs from the Salesforce CLI"))
 	if !strings.Contains(n.Body, "New: uat.") || !strings.Contains(n.Body, "Updated: acme-corp.") {

@@ -105,14 +105,9 @@ func (e *Engine) Begin(ctx context.Context, req LoginRequest) (*Flow, error) {
 	}
 	f.url = f.cfg.AuthCodeURL(f.state, opts...)
 
-	lns, err := listenLoopback(sit.Port)
+	lns, err := listenCallback(sit)
 	if err != nil {
-		if isAddrInUse(err) {
-			d := newDiagnosis(PortInUse, sit)
-			d.Err = err
-			return nil, d
-		}
-		return nil, fmt.Errorf("oauth: opening the callback port %d: %w", sit.Port, err)
+		return nil, err
 	}
 	f.sit.Step = StepPreflight
 	e.log().Info("login: begin", "method", req.Method, "environment", req.Target.Environment, "login_host", hostOf(loginURL), "callback", f.cfg.RedirectURL)
@@ -134,6 +129,21 @@ func (e *Engine) Begin(ctx context.Context, req LoginRequest) (*Flow, error) {
 		go f.srv.Serve(ln)
 	}
 	return f, nil
+}
+
+// listenCallback opens the callback port of sit (see listenLoopback); a
+// port another program holds is the port_in_use diagnosis.
+func listenCallback(sit Situation) ([]net.Listener, error) {
+	lns, err := listenLoopback(sit.Port)
+	switch {
+	case err == nil:
+		return lns, nil
+	case isAddrInUse(err):
+		d := newDiagnosis(PortInUse, sit)
+		d.Err = err
+		return nil, d
+	}
+	return nil, fmt.Errorf("oauth: opening the callback port %d: %w", sit.Port, err)
 }
 
 // listenLoopback listens on port at 127.0.0.1 and, where the machine has

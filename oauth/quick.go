@@ -65,14 +65,9 @@ func (e *Engine) QuickConnect(ctx context.Context, req LoginRequest) (*Grant, er
 	}
 	// sf checks the port itself, but only after it started (a second
 	// or two): say so at once.
-	lns, err := listenLoopback(sit.Port)
+	lns, err := listenCallback(sit)
 	if err != nil {
-		if isAddrInUse(err) {
-			d := newDiagnosis(PortInUse, sit)
-			d.Err = err
-			return nil, d
-		}
-		return nil, fmt.Errorf("oauth: checking the callback port %d: %w", sit.Port, err)
+		return nil, err
 	}
 	for _, ln := range lns {
 		ln.Close()

@@ -35,10 +35,9 @@ func (w *world) withSF(user *sftest.User, vars ...string) *sfclitest.Env {
 	return env
 }
 
-// sfBrowser is a BROWSER command for sf: this test binary, returning at
-// once and signing user in in the background.
+// sfBrowser is a BROWSER command for sf that signs user in.
 func sfBrowser(user *sftest.User, vars ...string) string {
-	return "env SFTEST_BROWSER=1 SFTEST_BROWSER_DETACH=1 SFTEST_USER=" + user.Username + " " + strings.Join(append(vars, os.Args[0]), " ")
+	return sfclitest.Browser(user.Username, vars...)
 }
 
 func TestQuickConnectEachEnvironment(t *testing.T) {
@@ -194,18 +193,11 @@ func TestQuickConnectChecksSF(t *testing.T) {
 func TestImportSF(t *testing.T) {
 	w := newWorld(t)
 	env := w.withSF(w.admin)
-	cli := env.CLI()
 	ctx := context.Background()
 	// Two orgs the user signed in to with sf itself.
-	for _, o := range []struct {
-		user  *sftest.User
-		login string
-		alias string
-	}{{w.admin, w.sf.Production.URL, "acme"}, {w.tester, w.sf.Sandbox.URL, "acme-uat"}} {
-		if _, err := cli.LoginWeb(ctx, sfcli.LoginRequest{InstanceURL: o.login, Alias: o.alias, Port: w.engine.Settings.CallbackPort, Timeout: time.Minute, Browser: sfBrowser(o.user)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	port := w.engine.Settings.CallbackPort
+	env.Login(t, sfcli.LoginRequest{InstanceURL: w.sf.Production.URL, Alias: "acme", Port: port, Timeout: time.Minute, Browser: sfBrowser(w.admin)})
+	env.Login(t, sfcli.LoginRequest{InstanceURL: w.sf.Sandbox.URL, Alias: "acme-uat", Port: port, Timeout: time.Minute, Browser: sfBrowser(w.tester)})
 
 	all, err := w.engine.ImportSF(ctx)
 	if err != nil {

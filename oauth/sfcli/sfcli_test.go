@@ -42,12 +42,9 @@ func newWorld(t *testing.T, opts ...sftest.Option) *world {
 	return w
 }
 
-// browser is the BROWSER command that signs user in: this test binary,
-// returning at once and working in the background, as sf needs. vars are
-// more of its settings (SFTEST_DENY=1).
-func browser(user string, vars ...string) string {
-	return "env SFTEST_BROWSER=1 SFTEST_BROWSER_DETACH=1 SFTEST_USER=" + user + " " + strings.Join(append(vars, os.Args[0]), " ")
-}
+// browser is the BROWSER command that signs user in (SFTEST_DENY=1 in
+// vars: denies access).
+var browser = sfclitest.Browser
 
 func TestLoginWebThenAuthURLAndList(t *testing.T) {
 	w := newWorld(t)

@@ -78,6 +78,28 @@ func New(t testing.TB, extra ...string) *Env {
 	return e
 }
 
+// Browser is a BROWSER command for sf that signs user in to the fake:
+// this test binary (whose TestMain must call sftest.RunBrowserFromEnv),
+// returning at once and signing in in the background, as sf needs (it
+// listens only once its browser command has exited). vars are more
+// settings of the browser or the binary (SFTEST_DENY=1, say).
+func Browser(user string, vars ...string) string {
+	return strings.Join(append(append([]string{"env", "SFTEST_BROWSER=1", "SFTEST_BROWSER_DETACH=1", "SFTEST_USER=" + user}, vars...), os.Args[0]), " ")
+}
+
+// Login signs an org in to sf itself (sf org login web), as a user does
+// before importing it, or fails the test.
+func (e *Env) Login(t testing.TB, req sfcli.LoginRequest) sfcli.Org {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	org, err := e.CLI().LoginWeb(ctx, req)
+	if err != nil {
+		t.Fatalf("sf org login web %s: %v", req.InstanceURL, err)
+	}
+	return org
+}
+
 // CLI returns an sfcli.CLI that runs sf in e.
 func (e *Env) CLI() *sfcli.CLI {
 	return &sfcli.CLI{Path: e.Path, Env: e.Env}
