@@ -966,7 +966,7 @@ func TestConnectionDiagnosesThroughCLI(t *testing.T) {
 		{"sf too old for Quick Connect", func(e *e2e) result {
 			bin := filepath.Join(e.root, "bin")
 			os.MkdirAll(bin, 0o755)
-			os.WriteFile(filepath.Join(bin, "sf"), []byte("#!/bin/sh\necho '@salesforce/cli/2.100.0 linux-x64 node-v22.1.0'\n"), 0o755)
+			os.WriteFile(filepath.Join(bin, "sf"), []byte("#!/bin/sh\necho '@salesforce/cli/2.100.0 linux-x64 node-v22.23.5'\n"), 0o755)
 			e.env["PATH"] = bin
 			return e.run("connect", "--method", "quick", "--json")
 		}, 1, "sf_cli_outdated"},

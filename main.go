@@ -39,7 +39,7 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		<-ctx.Done()
 		stop() // the first Ctrl-C cancels cleanly; a second one kills
@@ -64,6 +64,8 @@ const (
 	codeUsage     oauth.Code = "usage"     // bad arguments or environment: exit status 2
 	codeCancelled oauth.Code = "cancelled" // Ctrl-C: exit status 130
 	codeFailed    oauth.Code = "failed"    // an error nothing diagnosed
+
+	codeSFNeedsHTTPS oauth.Code = "sf_needs_https" // export-sf of an org sf could not reach
 )
 
 // cli is one run of the command line: its streams and environment.
@@ -684,7 +686,7 @@ func (c *cli) removeCmd(fs *flag.FlagSet) func(context.Context, []string) error 
 		case r.Revoked:
 			c.say("Its token was revoked at Salesforce.")
 		case r.SharedWithSF:
-			c.say("Its token was left valid: the Salesforce CLI shares it and keeps the org (sf org logout --target-org %s ends it there).", k.Username)
+			c.say("Its token was left valid: the Salesforce CLI shares it and keeps the org. To end the token, revoke it in Salesforce (Setup → Connected Apps OAuth Usage, or your personal settings → OAuth Connected Apps); sf org logout only forgets it on sf's side.")
 		default:
 			c.say("Its token could not be revoked at Salesforce (%v): it stays valid until it expires or you revoke it in Salesforce (Setup → Connected Apps OAuth Usage, or your personal settings → OAuth Connected Apps).", r.RevokeErr)
 		}
@@ -702,6 +704,7 @@ func (c *cli) removeCmd(fs *flag.FlagSet) func(context.Context, []string) error 
 type importReport struct {
 	Imported []keychain.Connection `json:"imported"` // new connections
 	Updated  []keychain.Connection `json:"updated"`  // connections that were there, with sf's token now
+	Kept     []keychain.Connection `json:"kept"`     // MeshMesh's own connections of the same users, with another app: left as they were
 	Failed   []importFailure       `json:"failed"`
 }
 
@@ -724,9 +727,9 @@ func (c *cli) importSFCmd(fs *flag.FlagSet) func(context.Context, []string) erro
 		if err != nil {
 			return err
 		}
-		rep := importReport{Imported: []keychain.Connection{}, Updated: []keychain.Connection{}, Failed: []importFailure{}}
+		rep := importReport{Imported: []keychain.Connection{}, Updated: []keychain.Connection{}, Kept: []keychain.Connection{}, Failed: []importFailure{}}
 		for _, im := range res {
-			conn, existed, err := c.store.AddFromSF(ctx, im)
+			conn, outcome, err := c.store.AddFromSF(ctx, im)
 			switch {
 			case errors.Is(err, context.Canceled):
 				return err
@@ -739,7 +742,12 @@ func (c *cli) importSFCmd(fs *flag.FlagSet) func(context.Context, []string) erro
 				if !c.json {
 					c.say("Not imported: %s: %s. %s", sfName(im.Org.Alias, im.Org.Username), d.Title, d.Advice)
 				}
-			case existed:
+			case outcome == keychain.SFKept:
+				rep.Kept = append(rep.Kept, conn)
+				if !c.json {
+					c.say("Kept %s (%s): MeshMesh connects it with its own %s; to take sf's instead, meshmesh remove %s, then import it again.", conn.Name(), conn.Username, conn.Method, conn.Name())
+				}
+			case outcome == keychain.SFUpdated:
 				rep.Updated = append(rep.Updated, conn)
 				if !c.json {
 					fmt.Fprintf(c.stdout, "Updated %s (%s, %s) with the Salesforce CLI's token.\n", conn.Name(), conn.Username, conn.OrgName)
@@ -773,32 +781,33 @@ func sfName(alias, username string) string {
 
 func (c *cli) exportSFCmd(fs *flag.FlagSet) func(context.Context, []string) error {
 	return func(ctx context.Context, args []string) error {
-		conn, cred, err := c.store.ShareWithSF(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		u, err := url.Parse(conn.InstanceURL)
-		if err != nil || u.Host == "" {
-			return fmt.Errorf("the instance URL of %s, %q, is not a URL: reconnect it (meshmesh reconnect %s)", conn.Name(), conn.InstanceURL, conn.Name())
-		}
-		authURL, err := sfcli.AuthURL{ClientID: conn.ClientID, ClientSecret: cred.ClientSecret, RefreshToken: cred.RefreshToken, Host: u.Host}.Encode()
-		if err != nil {
-			return err
-		}
-		c.log.Info("export-sf", "alias", conn.Alias, "username", conn.Username)
-		if c.stdoutIsTerminal() {
-			c.say("Warning: this line carries %s's refresh token: whoever has it can use the org as %s. Do not paste it anywhere; pipe it instead:", conn.Name(), conn.Username)
-			c.say("  meshmesh export-sf %s | sf org login sfdx-url --alias %s --sfdx-url-stdin", conn.Name(), conn.Name())
-		}
-		if u.Scheme != "https" {
-			c.say("Note: sf reaches an org only over https://%s, and %s is %s.", u.Host, conn.Name(), u.Scheme)
-		}
-		if c.json {
-			c.printJSON(map[string]string{"sfdxAuthUrl": authURL})
-		} else {
-			fmt.Fprintln(c.stdout, authURL)
-		}
-		return nil
+		// Marked shared with sf (never revoked by MeshMesh) once printed.
+		_, err := c.store.ShareWithSF(ctx, args[0], func(conn keychain.Connection, cred keychain.Credentials) error {
+			u, err := url.Parse(conn.InstanceURL)
+			switch {
+			case err != nil || u.Host == "":
+				return fmt.Errorf("the instance URL of %s, %q, is not a URL: reconnect it (meshmesh reconnect %s)", conn.Name(), conn.InstanceURL, conn.Name())
+			case u.Scheme != "https":
+				return &oauth.Diagnosis{Code: codeSFNeedsHTTPS, Title: "The Salesforce CLI reaches orgs only over https",
+					Advice: fmt.Sprintf("%s is at %s: sf org login sfdx-url would call https://%s and fail, so nothing was printed. Real Salesforce orgs are https; a fake Salesforce must be served over TLS.", conn.Name(), conn.InstanceURL, u.Host)}
+			}
+			authURL, err := sfcli.AuthURL{ClientID: conn.ClientID, ClientSecret: cred.ClientSecret, RefreshToken: cred.RefreshToken, Host: u.Host}.Encode()
+			if err != nil {
+				return err
+			}
+			c.log.Info("export-sf", "alias", conn.Alias, "username", conn.Username)
+			if c.stdoutIsTerminal() {
+				c.say("Warning: this line carries %s's refresh token: whoever has it can use the org as %s. Do not paste it anywhere; pipe it instead:", conn.Name(), conn.Username)
+				c.say("  meshmesh export-sf %s | sf org login sfdx-url --alias %s --sfdx-url-stdin", conn.Name(), conn.Name())
+			}
+			if c.json {
+				c.printJSON(map[string]string{"sfdxAuthUrl": authURL})
+			} else {
+				fmt.Fprintln(c.stdout, authURL)
+			}
+			return nil
+		})
+		return err
 	}
 }
 

@@ -38,6 +38,7 @@ func (e *e2e) withSF() *sfclitest.Env {
 		e.t.Fatal(err)
 	}
 	e.env["BROWSER"] = envBin + " SFTEST_BROWSER=1 SFTEST_BROWSER_DETACH=1 MESHMESH_TEST_MAIN=0 " + os.Args[0]
+	e.env["MESHMESH_SF_CALLBACK_PORT"] = strconv.Itoa(e.port) // sf's own app takes 1717 only: not in tests
 	e.sf.Change(func() {
 		app := e.sf.CLIApp()
 		app.CallbackURLs = append(app.CallbackURLs, "http://localhost:"+strconv.Itoa(e.port)+"/OauthRedirect")
@@ -255,10 +256,32 @@ func TestExportSF(t *testing.T) {
 		t.Errorf("sf org display after meshmesh remove: connectedStatus %q", st)
 	}
 
+	// And back from sf: a custom app's org, with its consumer secret.
+	if r := e.ok("import-sf", "back"); !strings.Contains(r.stdout, "Imported back") {
+		t.Errorf("import-sf back: %s", r.stdout)
+	}
+	e.ok("token", "back", "--refresh")
+
 	// Bad input.
 	r = e.run("export-sf", "globex", "--json")
 	if got := decode[errorJSON](t, r); r.status != 1 || got.Error.Code != "org_not_found" {
 		t.Errorf("export-sf globex: status %d, %+v", r.status, got.Error)
+	}
+}
+
+// sf reaches orgs only over https: an org at http:// (a fake) is not
+// exported, and not marked shared.
+func TestExportSFNeedsHTTPS(t *testing.T) {
+	e := newE2E(t)
+	if r := e.connectCustom("--alias", "acme"); r.status != 0 {
+		t.Fatalf("connect: %s", r.stderr)
+	}
+	r := e.run("export-sf", "acme", "--json")
+	if got := decode[errorJSON](t, r); r.status != 1 || got.Error.Code != "sf_needs_https" || strings.Contains(r.stdout, "force://") {
+		t.Errorf("export-sf of an http org: status %d, %+v", r.status, got.Error)
+	}
+	if o := e.list(); o[0].SharedWithSF {
+		t.Error("marked shared with sf though nothing was exported")
 	}
 }
 

@@ -2,6 +2,7 @@ package keychain
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/meshmesh/meshmesh/oauth"
@@ -14,58 +15,80 @@ type Credentials struct {
 	ClientSecret string // empty when the app needs none
 }
 
-// ShareWithSF returns what the Salesforce CLI needs to hold connection ref
-// too (meshmesh export-sf), and marks the connection SharedWithSF: from
-// then on MeshMesh no longer revokes its token, which would sign sf out.
-// It calls no org.
-func (s *Store) ShareWithSF(ctx context.Context, ref string) (Connection, Credentials, error) {
+// ShareWithSF hands connection ref's credentials to give, which gives them
+// to the Salesforce CLI (meshmesh export-sf prints them for sf org login
+// sfdx-url). When give succeeds, the connection is marked SharedWithSF:
+// from then on MeshMesh no longer revokes its token, which would sign sf
+// out. No refresh can rotate the token meanwhile. It calls no org.
+func (s *Store) ShareWithSF(ctx context.Context, ref string, give func(Connection, Credentials) error) (Connection, error) {
 	conn, err := s.Find(ctx, ref)
 	if err != nil {
-		return Connection{}, Credentials{}, err
+		return Connection{}, err
 	}
-	// No refresh may rotate the token between the read and the mark.
 	unlock, err := s.lockConnection(ctx, conn.OrgID, conn.UserID, conn.Username)
 	if err != nil {
-		return Connection{}, Credentials{}, err
+		return Connection{}, err
 	}
 	defer unlock()
 	it, err := s.secrets.get(ctx, account(conn.Username))
 	if err != nil {
-		return Connection{}, Credentials{}, s.missing(ctx, conn, err)
+		return Connection{}, s.missing(ctx, conn, err)
+	}
+	if err := give(conn, Credentials{RefreshToken: it.RefreshToken, ClientSecret: it.ClientSecret}); err != nil {
+		return Connection{}, err
 	}
 	if !conn.SharedWithSF {
-		err := s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
-			for i := range conns {
-				if strings.EqualFold(conns[i].Username, conn.Username) {
-					conns[i].SharedWithSF = true
-				}
-			}
-			return conns, nil
-		})
-		if err != nil {
-			return Connection{}, Credentials{}, err
-		}
+		s.setShared(ctx, conn.Username, true)
 		conn.SharedWithSF = true
 	}
-	return conn, Credentials{RefreshToken: it.RefreshToken, ClientSecret: it.ClientSecret}, nil
+	return conn, nil
 }
 
+// SFOutcome is what AddFromSF did with an org of sf's.
+type SFOutcome string
+
+// The outcomes of AddFromSF.
+const (
+	SFImported SFOutcome = "imported" // a new connection
+	SFUpdated  SFOutcome = "updated"  // the connection of the same user, with sf's token now
+	SFKept     SFOutcome = "kept"     // the user's own connection (another app) left as it was
+)
+
 // AddFromSF stores an org taken over from the Salesforce CLI
-// (oauth.Engine.ImportSF): a connection of the same user is updated, its
-// alias kept; a new one takes sf's alias when that is a valid alias that
-// no other connection has (and not the meshmesh-… alias of a Quick
-// Connect), else one made from the org name. existed says it updated.
-func (s *Store) AddFromSF(ctx context.Context, im oauth.SFImport) (_ Connection, existed bool, _ error) {
+// (oauth.Engine.ImportSF). A connection of the same user is updated, its
+// alias kept — unless it is one of MeshMesh's own, made with another app
+// than sf's: that one is kept as it is (SFKept), since replacing it would
+// end it. A new connection takes the first of sf's aliases that is a
+// valid alias no other connection has, the user's own before Quick
+// Connect's meshmesh-…, else one made from the org name.
+func (s *Store) AddFromSF(ctx context.Context, im oauth.SFImport) (Connection, SFOutcome, error) {
 	if im.Err != nil {
-		return Connection{}, false, im.Err
+		return Connection{}, "", im.Err
 	}
-	_, err := s.Find(ctx, im.Grant.Org.Username)
-	existed = err == nil
-	opts := AddOptions{SharedWithSF: true}
-	if a := im.Org.Alias; !existed && a != "" && !strings.HasPrefix(a, "meshmesh-") &&
-		ValidateAlias(a) == nil && s.CheckAlias(ctx, a) == nil {
-		opts.Alias = a
+	prior, err := s.Find(ctx, im.Grant.Org.Username)
+	var d *oauth.Diagnosis
+	switch {
+	case err == nil && !prior.SharedWithSF && prior.ClientID != im.Grant.Org.ClientID:
+		return prior, SFKept, nil
+	case err != nil && !(errors.As(err, &d) && d.Code == OrgNotFound):
+		return Connection{}, "", err
+	}
+	existed := err == nil
+	opts := AddOptions{SharedWithSF: true, ClientSecret: im.ClientSecret}
+	if !existed {
+		for _, a := range append(im.Aliases, im.Org.Alias) {
+			if a != "" && !strings.HasPrefix(a, oauth.SFAliasPrefix) && ValidateAlias(a) == nil && s.CheckAlias(ctx, a) == nil {
+				opts.Alias = a
+				break
+			}
+		}
 	}
 	conn, err := s.Add(ctx, im.Grant, opts)
-	return conn, existed, err
+	if err != nil {
+		return Connection{}, "", err
+	}
+	if existed {
+		return conn, SFUpdated, nil
+	}
+	return conn, SFImported, nil
 }

@@ -207,14 +207,16 @@ type AddOptions struct {
 	// reconnect): another user is refused with WrongUser.
 	Expect string
 	// SharedWithSF says that the Salesforce CLI holds the same refresh
-	// token (an org imported from sf); a Quick Connect grant always is.
+	// token, as the grant's own SharedWithSF does.
 	SharedWithSF bool
 }
 
 // Add stores a grant as a connection: the tokens in the keychain first,
 // then the index entry. The same user connected again replaces the old
 // connection, and the replaced refresh token is revoked at Salesforce —
-// unless the Salesforce CLI shares it.
+// unless the Salesforce CLI may still hold it: it was shared with sf, and
+// the new grant is not (sf keeps one token a user, so a new one from sf
+// replaced it there too).
 //
 // Nothing is half-saved: on an error the keychain is left as it was and
 // the grant, kept nowhere, is revoked — unless the Salesforce CLI shares
@@ -231,7 +233,7 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 			Advice: "Salesforce granted no refresh token, so the connection could not be kept. Add the refresh_token (or offline_access) scope to the app and connect again.",
 		}
 	}
-	opts.SharedWithSF = opts.SharedWithSF || g.Org.Method == oauth.QuickConnect
+	opts.SharedWithSF = opts.SharedWithSF || g.SharedWithSF
 	conn, replaced, maybeStored, err := s.add(ctx, g, opts)
 	wctx := context.WithoutCancel(ctx)
 	switch {
@@ -240,7 +242,7 @@ func (s *Store) Add(ctx context.Context, g *oauth.Grant, opts AddOptions) (Conne
 	case err != nil && !maybeStored:
 		// The grant is kept nowhere: end it at Salesforce.
 		s.revoke(wctx, "unsaved grant", g.Org.LoginURL, g.Token.RefreshToken)
-	case err == nil && replaced != nil && replaced.token != g.Token.RefreshToken && !replaced.shared:
+	case err == nil && replaced != nil && replaced.token != g.Token.RefreshToken && (!replaced.shared || opts.SharedWithSF):
 		// The earlier grant is kept nowhere now: end it too (outside the
 		// locks: a network call).
 		s.revoke(wctx, "replaced grant", replaced.loginURL, replaced.token)
@@ -533,6 +535,22 @@ type Removed struct {
 	// SharedWithSF: the Salesforce CLI shares the token, so it was left
 	// valid; sf org logout ends it there.
 	SharedWithSF bool
+}
+
+// setShared records whether the Salesforce CLI shares a connection's
+// token.
+func (s *Store) setShared(ctx context.Context, username string, shared bool) {
+	err := s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
+		for i := range conns {
+			if strings.EqualFold(conns[i].Username, username) {
+				conns[i].SharedWithSF = shared
+			}
+		}
+		return conns, nil
+	})
+	if err != nil {
+		s.log.Warn("shared_with_sf not recorded", "username", username, "shared", shared, "err", err)
+	}
 }
 
 // setStatus records what a check learned of a connection.

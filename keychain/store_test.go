@@ -18,6 +18,7 @@ import (
 
 	"github.com/meshmesh/meshmesh/keychain"
 	"github.com/meshmesh/meshmesh/oauth"
+	"github.com/meshmesh/meshmesh/oauth/sfcli"
 	"github.com/meshmesh/meshmesh/oauth/sftest"
 	"github.com/zalando/go-keyring"
 	"golang.org/x/oauth2"
@@ -1029,13 +1030,20 @@ func TestLockFileUnusable(t *testing.T) {
 }
 
 // A token the Salesforce CLI shares (an org imported from sf, a Quick
-// Connect) is never revoked: not when removed, not when replaced, not
-// when it cannot be kept.
-func TestSharedWithSFIsNeverRevoked(t *testing.T) {
+// Connect) is not revoked while sf may hold it: not when removed, not when
+// a login of MeshMesh's own replaces it, not when it cannot be kept. A new
+// token from sf replaces sf's copy too: the old one, held by no one now,
+// is revoked.
+func TestSharedWithSF(t *testing.T) {
 	kr := newMemKeyring()
 	f := newFixture(t, kr)
-	shared := keychain.AddOptions{ClientSecret: f.app.ClientSecret, SharedWithSF: true}
-	conn, err := f.store.Add(ctx, f.grant(f.admin, oauth.Production), shared)
+	shared := func() *oauth.Grant {
+		g := f.grant(f.admin, oauth.Production)
+		g.SharedWithSF = true
+		return g
+	}
+	secret := keychain.AddOptions{ClientSecret: f.app.ClientSecret}
+	conn, err := f.store.Add(ctx, shared(), secret)
 	if err != nil || !conn.SharedWithSF {
 		t.Fatalf("Add = %+v, %v; want a connection shared with sf", conn, err)
 	}
@@ -1044,16 +1052,24 @@ func TestSharedWithSFIsNeverRevoked(t *testing.T) {
 	}
 
 	f.sf.ResetRequests()
-	if _, err := f.store.Add(ctx, f.grant(f.admin, oauth.Production), keychain.AddOptions{ClientSecret: f.app.ClientSecret}); err != nil {
+	if _, err := f.store.Add(ctx, shared(), secret); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.requests("/services/oauth2/revoke"); n != 1 {
+		t.Errorf("%d revocations of a shared token sf no longer holds (a new one from sf replaced it), want 1", n)
+	}
+
+	f.sf.ResetRequests()
+	if _, err := f.store.Add(ctx, f.grant(f.admin, oauth.Production), secret); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.requests("/services/oauth2/revoke"); n != 0 {
-		t.Errorf("%d revocations of a replaced token sf shares, want 0", n)
+		t.Errorf("%d revocations of a shared token replaced by MeshMesh's own login, want 0", n)
 	}
 
-	conn, err = f.store.Add(ctx, f.grant(f.admin, oauth.Production), shared)
-	if err != nil {
-		t.Fatal(err)
+	conn, err = f.store.Add(ctx, f.grant(f.admin, oauth.Production), keychain.AddOptions{ClientSecret: f.app.ClientSecret, SharedWithSF: true})
+	if err != nil || !conn.SharedWithSF {
+		t.Fatalf("Add(SharedWithSF) = %+v, %v", conn, err)
 	}
 	f.sf.ResetRequests()
 	r, err := f.store.Remove(ctx, conn.Alias)
@@ -1064,10 +1080,8 @@ func TestSharedWithSFIsNeverRevoked(t *testing.T) {
 		t.Errorf("%d revocations on removing a token sf shares, want 0", n)
 	}
 
-	// A Quick Connect grant is shared by nature; one the keychain would
-	// not take stays valid for sf.
-	g := f.grant(f.admin, oauth.Production)
-	g.Org.Method = oauth.QuickConnect
+	// A shared grant the keychain would not take stays valid for sf.
+	g := shared()
 	block := make(chan struct{})
 	defer close(block)
 	kr.block = block
@@ -1076,16 +1090,41 @@ func TestSharedWithSFIsNeverRevoked(t *testing.T) {
 	_, err = s.Add(ctx, g, keychain.AddOptions{})
 	wantCode(t, err, keychain.KeychainTimeout)
 	if n := f.requests("/services/oauth2/revoke"); n != 0 {
-		t.Errorf("%d revocations of a Quick Connect grant kept nowhere, want 0", n)
+		t.Errorf("%d revocations of a shared grant kept nowhere, want 0", n)
+	}
+}
+
+// A refresh that rotates a shared token signs sf out: the token is
+// MeshMesh's alone from then on.
+func TestRotationEndsSharing(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	f.app.RotateRefreshTokens = true
+	g := f.grant(f.admin, oauth.Production)
+	g.SharedWithSF = true
+	if _, err := f.store.Add(ctx, g, keychain.AddOptions{ClientSecret: f.app.ClientSecret}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Token(ctx, "acme-corp", true); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := f.store.Find(ctx, "acme-corp"); c.SharedWithSF {
+		t.Error("still shared with sf after a rotation killed sf's copy")
 	}
 }
 
 func TestShareWithSF(t *testing.T) {
 	f := newFixture(t, newMemKeyring())
 	conn := f.connect(f.admin, oauth.Production, "acme")
-	got, cred, err := f.store.ShareWithSF(ctx, "acme")
-	if err != nil || got.Username != conn.Username || !got.SharedWithSF || cred.RefreshToken == "" || cred.ClientSecret != f.app.ClientSecret {
-		t.Fatalf("ShareWithSF = %+v, %+v, %v", got, cred != (keychain.Credentials{}), err)
+	var cred keychain.Credentials
+	got, err := f.store.ShareWithSF(ctx, "acme", func(c keychain.Connection, cr keychain.Credentials) error {
+		if c.Username != conn.Username {
+			t.Errorf("give got %s", c.Username)
+		}
+		cred = cr
+		return nil
+	})
+	if err != nil || !got.SharedWithSF || cred.RefreshToken == "" || cred.ClientSecret != f.app.ClientSecret {
+		t.Fatalf("ShareWithSF = %+v, %v (credentials given: %v)", got, err, cred != (keychain.Credentials{}))
 	}
 	if c, _ := f.store.Find(ctx, "acme"); !c.SharedWithSF {
 		t.Error("the index does not say the token is shared")
@@ -1093,6 +1132,58 @@ func TestShareWithSF(t *testing.T) {
 	if _, err := f.engine.Refresh(ctx, conn.LoginURL, oauth.App{ClientID: conn.ClientID, ClientSecret: cred.ClientSecret}, cred.RefreshToken); err != nil {
 		t.Errorf("the shared refresh token does not work: %v", err)
 	}
-	_, _, err = f.store.ShareWithSF(ctx, "globex")
+
+	// Nothing given, nothing marked.
+	f.connect(f.dev, oauth.Production, "dev")
+	refused := errors.New("not now")
+	if _, err := f.store.ShareWithSF(ctx, "dev", func(keychain.Connection, keychain.Credentials) error { return refused }); !errors.Is(err, refused) {
+		t.Errorf("ShareWithSF with a failing give = %v", err)
+	}
+	if c, _ := f.store.Find(ctx, "dev"); c.SharedWithSF {
+		t.Error("marked shared though nothing was given")
+	}
+	_, err = f.store.ShareWithSF(ctx, "globex", func(keychain.Connection, keychain.Credentials) error { return nil })
 	wantCode(t, err, keychain.OrgNotFound)
+}
+
+func TestAddFromSF(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	fromSF := func(u *sftest.User, aliases ...string) oauth.SFImport {
+		env := oauth.Production
+		if u.Org.Sandbox {
+			env = oauth.Sandbox
+		}
+		g := f.grant(u, env)
+		g.SharedWithSF = true
+		return oauth.SFImport{Org: sfcli.Org{Username: u.Username, Alias: "meshmesh-production"}, Aliases: aliases, Grant: g, ClientSecret: f.app.ClientSecret}
+	}
+	// sf's alias of the user's, not Quick Connect's; the app's secret kept
+	// for the refreshes.
+	conn, outcome, err := f.store.AddFromSF(ctx, fromSF(f.admin, "prod", "meshmesh-production"))
+	if err != nil || outcome != keychain.SFImported || conn.Alias != "prod" || !conn.SharedWithSF {
+		t.Fatalf("AddFromSF = %+v, %s, %v; want imported as prod, shared", conn, outcome, err)
+	}
+	if _, err := f.store.Token(ctx, "prod", true); err != nil {
+		t.Errorf("refresh after the import: %v", err)
+	}
+	// Again: updated, alias kept.
+	if conn, outcome, err = f.store.AddFromSF(ctx, fromSF(f.admin, "other")); err != nil || outcome != keychain.SFUpdated || conn.Alias != "prod" {
+		t.Errorf("AddFromSF again = %+v, %s, %v; want prod updated", conn, outcome, err)
+	}
+	// Only Quick Connect's alias, or one taken: made from the org name.
+	if conn, _, err = f.store.AddFromSF(ctx, fromSF(f.dev, "prod", "meshmesh-production")); err != nil || conn.Alias == "prod" || strings.HasPrefix(conn.Alias, "meshmesh-") {
+		t.Errorf("AddFromSF(dev) = %+v, %v; want an alias of its own", conn, err)
+	}
+	// A connection of MeshMesh's own with another app is left alone.
+	f.connect(f.tester, oauth.Sandbox, "uat")
+	im := fromSF(f.tester)
+	im.Grant.Org.ClientID = "PlatformCLI"
+	if conn, outcome, err = f.store.AddFromSF(ctx, im); err != nil || outcome != keychain.SFKept || conn.Alias != "uat" || conn.SharedWithSF {
+		t.Errorf("AddFromSF over a custom app's connection = %+v, %s, %v; want it kept", conn, outcome, err)
+	}
+	// A failed import is its error.
+	failed := oauth.SFImport{Err: errors.New("boom")}
+	if _, _, err := f.store.AddFromSF(ctx, failed); err == nil {
+		t.Error("AddFromSF of a failed import: no error")
+	}
 }

@@ -91,6 +91,11 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 	if conn.Status != Connected || (r.InstanceURL != "" && r.InstanceURL != conn.InstanceURL) {
 		s.setStatus(ctx, conn.Username, Connected, r.InstanceURL)
 	}
+	if r.Rotated && conn.SharedWithSF {
+		// sf's copy died with the rotation: the token is ours alone now.
+		s.log.Warn("refresh token rotated: the Salesforce CLI's copy no longer works", "alias", conn.Alias, "username", conn.Username)
+		s.setShared(ctx, conn.Username, false)
+	}
 	instance := conn.InstanceURL
 	if r.InstanceURL != "" {
 		instance = r.InstanceURL

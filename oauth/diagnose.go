@@ -257,7 +257,7 @@ func explain(code Code, sit Situation, sfErr, sfDesc string) *Diagnosis {
 	case LoginTimeout:
 		d.Title = "Login timed out"
 		if sit.Method == QuickConnect {
-			d.Advice = "No answer came back from the browser the Salesforce CLI opened. Sign in there and click Allow before the time runs out (look behind other windows; if no browser opened, set BROWSER to the command that opens one), then connect again."
+			d.Advice = "No answer came back from the browser the Salesforce CLI opened. Sign in there and click Allow before the time runs out (look behind other windows), then connect again. If no browser opened, set a default web browser in your system's settings, or connect with a Custom Connected App, whose sign-in link MeshMesh shows."
 			break
 		}
 		d.Advice = fmt.Sprintf("No answer came back from the browser. If you signed in and nothing happened, Salesforce showed an error instead of sending you back, for one of two reasons it never reports to MeshMesh: the app's callback URL is not exactly %s, or the consumer key is unknown in %s (%s; a new app can take up to 10 minutes to be ready). Check both, then connect again.", sit.redirectURL(), env, host)

@@ -235,11 +235,13 @@ func TestDiagnoseSF(t *testing.T) {
 		{&sfcli.Error{Command: "org login web", Name: "OAUTH_APP_BLOCKED", Message: "this app is blocked by admin", ExitCode: 1}, AppBlocked, "unblock", true},
 		{&sfcli.Error{Command: "org login web", Name: "PortInUseError", Message: "Cannot start the OAuth redirect server on port 1717.", ExitCode: 1}, PortInUse, "lsof -i :1717", false},
 		{&sfcli.Error{Command: "org login web", Name: "AuthTimeoutError", Message: "The authentication session timed out. Please try again.", ExitCode: 1}, LoginTimeout, "Waited 5m0s. No answer came back from the browser the Salesforce CLI opened", false},
-		{&sfcli.Error{Command: "org login web", Name: "CannotOpenBrowserError", Message: "Unable to open the browser you specified (undefined).", ExitCode: 1}, BrowserFailed, "Set BROWSER", true},
+		{&sfcli.Error{Command: "org login web", Name: "CannotOpenBrowserError", Message: "Unable to open the browser you specified (undefined).", ExitCode: 1}, BrowserFailed, "Set a default web browser", true},
 		{&sfcli.Error{Command: "org login web", Name: "LightningDomain", Message: "Invalid instance URL. It should NOT be a lightning domain.", ExitCode: 1}, LightningDomain, "my.salesforce.com", false},
 		{&sfcli.Error{Command: "org login web", Name: "HeadlessWebAuthError", Message: `"org login web" isn't supported when authorizing in a headless environment. Use another OAuth flow, such as the JWT Bearer Flow.`, ExitCode: 1}, SFCLIFailed, "SF_CONTAINER_MODE", true},
 		{&sfcli.Error{Command: "org list", ExitCode: 127, Output: "/usr/bin/env: 'node': No such file or directory"}, NodeUnsupported, "Node.js, which is not on PATH", true},
 		{&sfcli.Error{Command: "org list", ExitCode: -1, TimedOut: true}, SFCLIFailed, "ran out of time", true},
+		// Node.js 20 (or 22 before 22.19): sf starts, jsforce's undici crashes.
+		{&sfcli.Error{Command: "org list", ExitCode: 1, Output: "/tmp/sfcli/latest/node_modules/undici/lib/interceptor/decompress.js:78\n  zstd: createZstdDecompress.bind(null, { params: { [constants.ZSTD_d_windowLogMax]: 23 } })\nTypeError: Cannot read properties of undefined (reading 'bind')"}, NodeUnsupported, "needs Node.js 22.19.0", true},
 		{&sfcli.Error{Command: "org auth show-sfdx-auth-url", Name: "NoAuthUrlError", Message: "No sfdxAuthUrl for this org.", ExitCode: 1}, SFCLIFailed, "sf org auth show-sfdx-auth-url failed: NoAuthUrlError: No sfdxAuthUrl for this org. Fix", true},
 		{fmt.Errorf("wrapped: %w", sfcli.ErrNotInstalled), SFCLIRequired, "npm install --global @salesforce/cli", true},
 	} {

@@ -102,14 +102,19 @@ func TestSettingsFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Settings{ProductionURL: "http://127.0.0.1:9000", SandboxURL: "https://test.example.com", CallbackPort: 17171, ECAClientID: "3MVGkey", Browser: "firefox"}
+	// Quick Connect keeps 1717, the only port Salesforce's CLI app takes.
+	want := Settings{ProductionURL: "http://127.0.0.1:9000", SandboxURL: "https://test.example.com", CallbackPort: 17171, SFCallbackPort: 1717, ECAClientID: "3MVGkey", Browser: "firefox"}
 	if s != want {
 		t.Fatalf("got %+v, want %+v", s, want)
+	}
+	env["MESHMESH_SF_CALLBACK_PORT"], env["MESHMESH_SF"] = "27171", "/opt/sf/bin/sf"
+	if s, err := SettingsFromEnv(func(k string) string { return env[k] }); err != nil || s.SFCallbackPort != 27171 || s.SFPath != "/opt/sf/bin/sf" {
+		t.Errorf("with MESHMESH_SF_CALLBACK_PORT and MESHMESH_SF: %+v, %v", s, err)
 	}
 	if s.RedirectURL() != "http://localhost:17171/OauthRedirect" {
 		t.Errorf("redirect %s", s.RedirectURL())
 	}
-	for k, v := range map[string]string{"MESHMESH_CALLBACK_PORT": "seventeen", "MESHMESH_SANDBOX_URL": "http://test.example.com"} {
+	for k, v := range map[string]string{"MESHMESH_CALLBACK_PORT": "seventeen", "MESHMESH_SF_CALLBACK_PORT": "0", "MESHMESH_SANDBOX_URL": "http://test.example.com"} {
 		_, err := SettingsFromEnv(func(n string) string {
 			if n == k {
 				return v

@@ -34,6 +34,9 @@ type Grant struct {
 	Org      Org
 	Token    *oauth2.Token
 	IssuedAt time.Time
+	// SharedWithSF says that the Salesforce CLI holds the same refresh
+	// token (Quick Connect, ImportSF): revoking it would sign sf out.
+	SharedWithSF bool
 }
 
 // tokenInfo reads Salesforce's extra token response fields.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/meshmesh/meshmesh/oauth/sfcli"
@@ -26,8 +27,9 @@ const PlatformCLI = "PlatformCLI"
 // else since 2.136.8) and a time limit on its browser login.
 const MinSFVersion = "2.136.8"
 
-// MinNodeVersion is the oldest Node.js that sf runs on.
-const MinNodeVersion = "22"
+// MinNodeVersion is the oldest Node.js that sf runs on: it needs 22, and
+// its HTTP client (undici 8, through jsforce) 22.19.0.
+const MinNodeVersion = "22.19.0"
 
 // Codes of Quick Connect's own failures.
 const (
@@ -42,7 +44,9 @@ func (e *Engine) sf() *sfcli.CLI {
 	if e.SF != nil {
 		return e.SF
 	}
-	return &sfcli.CLI{Log: e.Log}
+	// A tray started at login may have a shorter PATH than a terminal:
+	// look where sf's installers put it too.
+	return &sfcli.CLI{Path: e.Settings.SFPath, Log: e.Log, SearchInstallDirs: true}
 }
 
 // QuickConnect signs in through the Salesforce CLI: sf org login web opens
@@ -53,7 +57,7 @@ func (e *Engine) sf() *sfcli.CLI {
 // browser. Failures are diagnosed: sf missing, too old or without a usable
 // Node.js, the port in use, Salesforce's refusals, time-outs.
 func (e *Engine) QuickConnect(ctx context.Context, req LoginRequest) (*Grant, error) {
-	sit := Situation{Step: StepSetup, Method: QuickConnect, Target: req.Target, Port: e.Settings.port()}
+	sit := Situation{Step: StepSetup, Method: QuickConnect, Target: req.Target, Port: e.Settings.sfPort()}
 	loginURL, err := e.Settings.LoginURL(req.Target)
 	if err != nil {
 		return nil, err
@@ -101,6 +105,7 @@ func (e *Engine) QuickConnect(ctx context.Context, req LoginRequest) (*Grant, er
 		ClientID:     au.ClientID,
 		ClientSecret: au.ClientSecret,
 		RefreshToken: au.RefreshToken,
+		FromSF:       true,
 	})
 	if err != nil {
 		return nil, err
@@ -117,8 +122,11 @@ func sfAlias(t Target) string {
 	if env == "" {
 		env = Production
 	}
-	return "meshmesh-" + string(env)
+	return SFAliasPrefix + string(env)
 }
+
+// SFAliasPrefix begins the aliases Quick Connect gives orgs in sf.
+const SFAliasPrefix = "meshmesh-"
 
 // checkSF checks that sf is there, recent enough and has a Node.js it
 // runs on, before the user signs in for nothing.
@@ -133,12 +141,12 @@ func (e *Engine) checkSF(ctx context.Context, cli *sfcli.CLI, sit Situation) err
 		return sfError(err, sit, 0)
 	}
 	switch {
-	case v.Node != "" && sfcli.Less(v.Node, MinNodeVersion):
+	case v.Node != "" && v.NodeBelow(MinNodeVersion):
 		d := newDiagnosis(NodeUnsupported, sit)
 		d.Title = "Node.js too old for the Salesforce CLI"
 		d.Advice = fmt.Sprintf("The Salesforce CLI runs on Node.js %s here; it needs %s or later. Install the current Node.js LTS (https://nodejs.org), or reinstall sf with Salesforce's installer, which brings its own Node.js; then try again.", v.Node, MinNodeVersion)
 		return d
-	case v.CLI == "" || sfcli.Less(v.CLI, MinSFVersion):
+	case v.CLI == "" || v.CLIBelow(MinSFVersion):
 		d := newDiagnosis(SFCLIOutdated, sit)
 		if v.CLI != "" {
 			d.Advice = strings.Replace(d.Advice, "This sf is older", "This sf is "+v.CLI+", older", 1)
@@ -158,15 +166,26 @@ type Adoption struct {
 	ClientID     string
 	ClientSecret string
 	RefreshToken string
+	// FromSF: the Salesforce CLI holds the token (and goes on holding it).
+	FromSF bool
 }
 
 // Adopt takes over a refresh token: it refreshes it at its login URL with
 // the client it was issued to (proving it works and getting an access
-// token) and identifies the user and org, as after a browser login.
+// token) and identifies the user and org, as after a browser login. A
+// token from sf stays shared with it (Grant.SharedWithSF) unless the
+// refresh rotated it: then sf's copy no longer works.
 func (e *Engine) Adopt(ctx context.Context, a Adoption) (*Grant, error) {
 	sit := Situation{Step: StepRefresh, Method: a.Method, LoginURL: a.LoginURL, Target: Target{Environment: a.Environment}}
 	r, err := e.Refresh(ctx, a.LoginURL, App{ClientID: a.ClientID, ClientSecret: a.ClientSecret}, a.RefreshToken)
 	if err != nil {
+		var d *Diagnosis
+		if errors.As(err, &d) && a.Method != "" {
+			// Refresh knows no method: say whose app it is.
+			d2 := explain(d.Code, sit, d.SalesforceError, d.SalesforceDescription)
+			d2.SalesforceError, d2.SalesforceDescription, d2.Err = d.SalesforceError, d.SalesforceDescription, d.Err
+			return nil, d2
+		}
 		return nil, err
 	}
 	instanceURL := a.Org.InstanceURL // sf's: the auth URL has no scheme
@@ -187,14 +206,21 @@ func (e *Engine) Adopt(ctx context.Context, a Adoption) (*Grant, error) {
 	org.Method = a.Method
 	org.ClientID = a.ClientID
 	org.Scopes = ti.scopes
-	return &Grant{Org: org, Token: r.Token, IssuedAt: r.IssuedAt}, nil
+	if a.FromSF && r.Rotated {
+		e.log().Warn("adopt: the refresh rotated sf's token: sf is signed out of the org", "username", org.Username)
+	}
+	return &Grant{Org: org, Token: r.Token, IssuedAt: r.IssuedAt, SharedWithSF: a.FromSF && !r.Rotated}, nil
 }
 
 // SFImport is one org of the Salesforce CLI's, imported or not.
 type SFImport struct {
-	Org   sfcli.Org // as sf holds it
-	Grant *Grant    // nil when Err is set
-	Err   error     // a *Diagnosis
+	Org     sfcli.Org // as sf holds it
+	Aliases []string  // all sf's aliases of it, the user's before MeshMesh's
+	Grant   *Grant    // nil when Err is set
+	// ClientSecret is the consumer secret of the org's app when it is not
+	// sf's own (from sf's auth URL): keep it for the refreshes.
+	ClientSecret string
+	Err          error // a *Diagnosis
 }
 
 // ImportSF reads the orgs the Salesforce CLI holds — all of them, or
@@ -208,15 +234,50 @@ func (e *Engine) ImportSF(ctx context.Context, refs ...string) ([]SFImport, erro
 	if err := e.checkSF(ctx, cli, sit); err != nil {
 		return nil, err
 	}
+	// Two sf commands, at once: sf takes a second to start.
+	var (
+		aliases  map[string]string
+		aliasErr error
+		wg       sync.WaitGroup
+	)
+	wg.Go(func() { aliases, aliasErr = cli.Aliases(ctx) })
 	all, err := cli.List(ctx)
+	wg.Wait()
+	if err == nil {
+		err = aliasErr
+	}
 	if err != nil {
 		return nil, sfError(err, sit, 0)
+	}
+	byUser := map[string][]string{} // sf's org list shows one alias an org
+	for alias, user := range aliases {
+		byUser[strings.ToLower(user)] = append(byUser[strings.ToLower(user)], alias)
+	}
+	for _, as := range byUser {
+		slices.SortFunc(as, func(a, b string) int {
+			// The user's own aliases first, then MeshMesh's.
+			if ma, mb := strings.HasPrefix(a, SFAliasPrefix), strings.HasPrefix(b, SFAliasPrefix); ma != mb {
+				if ma {
+					return 1
+				}
+				return -1
+			}
+			return strings.Compare(a, b)
+		})
+	}
+	for i := range all {
+		if as := byUser[strings.ToLower(all[i].Username)]; len(as) > 0 {
+			all[i].Alias = as[0] // the user's own, where sf's list shows MeshMesh's
+		}
 	}
 	orgs := all
 	if len(refs) > 0 {
 		orgs = nil
 		var unknown []string
 		for _, ref := range refs {
+			if user, ok := aliases[ref]; ok {
+				ref = user
+			}
 			i := indexOrg(all, ref)
 			if i < 0 {
 				unknown = append(unknown, ref)
@@ -234,8 +295,8 @@ func (e *Engine) ImportSF(ctx context.Context, refs ...string) ([]SFImport, erro
 	}
 	out := make([]SFImport, len(orgs))
 	for i, org := range orgs {
-		out[i] = SFImport{Org: org}
-		out[i].Grant, out[i].Err = e.importSF(ctx, cli, org)
+		out[i] = SFImport{Org: org, Aliases: byUser[strings.ToLower(org.Username)]}
+		out[i].Grant, out[i].ClientSecret, out[i].Err = e.importSF(ctx, cli, org)
 		if errors.Is(out[i].Err, context.Canceled) {
 			return nil, out[i].Err
 		}
@@ -243,8 +304,9 @@ func (e *Engine) ImportSF(ctx context.Context, refs ...string) ([]SFImport, erro
 	return out, nil
 }
 
-// importSF takes over one org of sf's.
-func (e *Engine) importSF(ctx context.Context, cli *sfcli.CLI, org sfcli.Org) (*Grant, error) {
+// importSF takes over one org of sf's; secret is its app's consumer
+// secret, when it is not sf's own app.
+func (e *Engine) importSF(ctx context.Context, cli *sfcli.CLI, org sfcli.Org) (_ *Grant, secret string, _ error) {
 	target := e.Settings.TargetOf(org.LoginURL)
 	method := CustomApp
 	if org.ClientID == PlatformCLI || org.ClientID == "" {
@@ -253,7 +315,7 @@ func (e *Engine) importSF(ctx context.Context, cli *sfcli.CLI, org sfcli.Org) (*
 	sit := Situation{Step: StepSetup, Method: method, Target: target, LoginURL: org.LoginURL}
 	au, err := cli.AuthURL(ctx, org.Username)
 	if err != nil {
-		return nil, sfError(err, sit, 0)
+		return nil, "", sfError(err, sit, 0)
 	}
 	loginURL := org.LoginURL
 	if loginURL == "" {
@@ -261,12 +323,12 @@ func (e *Engine) importSF(ctx context.Context, cli *sfcli.CLI, org sfcli.Org) (*
 	}
 	g, err := e.Adopt(ctx, Adoption{
 		Org: org, LoginURL: loginURL, Environment: target.Environment, Method: method,
-		ClientID: au.ClientID, ClientSecret: au.ClientSecret, RefreshToken: au.RefreshToken,
+		ClientID: au.ClientID, ClientSecret: au.ClientSecret, RefreshToken: au.RefreshToken, FromSF: true,
 	})
 	if err != nil {
-		return nil, Diagnose(err, Situation{Step: StepRefresh, Method: method, Target: target, LoginURL: loginURL})
+		return nil, "", Diagnose(err, Situation{Step: StepRefresh, Method: method, Target: target, LoginURL: loginURL})
 	}
-	return g, nil
+	return g, au.ClientSecret, nil
 }
 
 // indexOrg returns the index of the org ref names (alias or username,
@@ -368,6 +430,12 @@ func explainSF(se *sfcli.Error, sit Situation, waited time.Duration) *Diagnosis 
 		d.Title = "Node.js not found"
 		d.Advice = fmt.Sprintf("The Salesforce CLI (sf) runs on Node.js, which is not on PATH (sf said: %s). Install the current Node.js LTS (https://nodejs.org), or reinstall sf with Salesforce's installer, which brings its own Node.js; then try again.", firstLine(said))
 		return d
+	case strings.Contains(said, "createZstdDecompress") || (strings.Contains(said, "reading 'bind'") && strings.Contains(said, "undici")):
+		// Node.js older than undici needs (salesforce-cli.md): sf starts,
+		// then its first org command crashes.
+		d := newDiagnosis(NodeUnsupported, sit)
+		d.Title = "Node.js too old for the Salesforce CLI"
+		return d
 	case se.Name == "PortInUseError" || se.Name == "EADDRINUSE":
 		return newDiagnosis(PortInUse, sit)
 	case se.Name == "AuthTimeoutError":
@@ -378,7 +446,7 @@ func explainSF(se *sfcli.Error, sit Situation, waited time.Duration) *Diagnosis 
 		return d
 	case se.Name == "CannotOpenBrowserError":
 		d := newDiagnosis(BrowserFailed, sit)
-		d.Advice = fmt.Sprintf("The Salesforce CLI could not start a browser (sf said: %s). Set BROWSER to the command that opens a URL and try again, or connect with a Custom Connected App, whose sign-in link MeshMesh shows.", said)
+		d.Advice = fmt.Sprintf("The Salesforce CLI could not start a browser (sf said: %s). Set a default web browser in your system's settings and try again, or connect with a Custom Connected App, whose sign-in link MeshMesh shows.", said)
 		return d
 	case se.Name == "LightningDomain" || strings.Contains(lower, "lightning domain"):
 		return newDiagnosis(LightningDomain, sit)

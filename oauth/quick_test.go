@@ -29,6 +29,7 @@ func (w *world) withSF(user *sftest.User, vars ...string) *sfclitest.Env {
 		app := w.sf.CLIApp()
 		app.CallbackURLs = append(app.CallbackURLs, w.engine.Settings.RedirectURL())
 	})
+	w.engine.Settings.SFCallbackPort = w.engine.Settings.CallbackPort
 	env := sfclitest.New(w.t)
 	w.engine.SF = env.CLI()
 	w.engine.Settings.Browser = sfBrowser(user, vars...)
@@ -109,7 +110,7 @@ func TestQuickConnectFailures(t *testing.T) {
 		{name: "uninstalled app", browser: sfBrowser(w.dev), code: oauth.AppNotApproved, advice: "Approve Uninstalled Connected Apps"},
 		{name: "port in use", browser: sfBrowser(w.admin), busy: true, code: oauth.PortInUse, advice: "another sign-in"},
 		{name: "nobody signs in", browser: "true", timeout: 2 * time.Second, code: oauth.LoginTimeout, advice: "Waited 2s"},
-		{name: "browser fails", browser: "false", code: oauth.BrowserFailed, advice: "Set BROWSER"},
+		{name: "browser fails", browser: "false", code: oauth.BrowserFailed, advice: "Set a default web browser"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w.engine.Settings.Browser = tc.browser
@@ -159,8 +160,9 @@ func TestQuickConnectChecksSF(t *testing.T) {
 		advice string
 	}{
 		{"not on PATH", &sfcli.CLI{Env: []string{"PATH=" + t.TempDir()}}, oauth.SFCLIRequired, "npm install --global @salesforce/cli"},
-		{"too old", fakeSF(t, `echo "@salesforce/cli/2.100.0 linux-x64 node-v22.1.0"`), oauth.SFCLIOutdated, "This sf is 2.100.0, older than 2.136.8"},
-		{"node too old", fakeSF(t, `echo "@salesforce/cli/2.150.6 linux-x64 node-v20.20.2"`), oauth.NodeUnsupported, "Node.js 20.20.2 here; it needs 22"},
+		{"too old", fakeSF(t, `echo "@salesforce/cli/2.100.0 linux-x64 node-v22.23.5"`), oauth.SFCLIOutdated, "This sf is 2.100.0, older than 2.136.8"},
+		{"node too old", fakeSF(t, `echo "@salesforce/cli/2.150.6 linux-x64 node-v20.20.2"`), oauth.NodeUnsupported, "Node.js 20.20.2 here; it needs 22.19.0"},
+		{"node 22 too old for undici", fakeSF(t, `echo "@salesforce/cli/2.150.6 linux-x64 node-v22.14.0"`), oauth.NodeUnsupported, "Node.js 22.14.0 here; it needs 22.19.0"},
 		{"node missing", fakeSF(t, `echo "/usr/bin/env: 'node': No such file or directory" >&2; exit 127`), oauth.NodeUnsupported, "not on PATH"},
 		{"sf hangs", fakeSF(t, `sleep 30`), "", ""},
 	} {
@@ -197,6 +199,9 @@ func TestImportSF(t *testing.T) {
 	// Two orgs the user signed in to with sf itself.
 	port := w.engine.Settings.CallbackPort
 	env.Login(t, sfcli.LoginRequest{InstanceURL: w.sf.Production.URL, Alias: "acme", Port: port, Timeout: time.Minute, Browser: sfBrowser(w.admin)})
+	// A Quick Connect of the same user gave it MeshMesh's alias too; sf
+	// org list shows only one of the two.
+	env.Run(t, "", "alias", "set", "meshmesh-production="+w.admin.Username, "--json")
 	env.Login(t, sfcli.LoginRequest{InstanceURL: w.sf.Sandbox.URL, Alias: "acme-uat", Port: port, Timeout: time.Minute, Browser: sfBrowser(w.tester)})
 
 	all, err := w.engine.ImportSF(ctx)
@@ -219,6 +224,13 @@ func TestImportSF(t *testing.T) {
 	one, err := w.engine.ImportSF(ctx, "acme-uat", w.tester.Username)
 	if err != nil || len(one) != 1 || one[0].Grant == nil || one[0].Grant.Org.Username != w.tester.Username {
 		t.Fatalf("ImportSF(acme-uat) = %+v, %v; want the sandbox org once", one, err)
+	}
+	// By each of its aliases, the user's first.
+	for _, alias := range []string{"acme", "meshmesh-production"} {
+		one, err = w.engine.ImportSF(ctx, alias)
+		if err != nil || len(one) != 1 || one[0].Org.Username != w.admin.Username || fmt.Sprint(one[0].Aliases) != "[acme meshmesh-production]" || !one[0].Grant.SharedWithSF {
+			t.Fatalf("ImportSF(%s) = %+v, %v; want the production org, aliases acme then meshmesh-production, shared", alias, one, err)
+		}
 	}
 
 	var unknown *oauth.UnknownSFOrgError

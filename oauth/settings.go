@@ -26,6 +26,16 @@ type Settings struct {
 	// http://localhost:<port>/OauthRedirect (MESHMESH_CALLBACK_PORT).
 	CallbackPort int
 
+	// SFCallbackPort is the port of Quick Connect's callback, where the
+	// Salesforce CLI listens (MESHMESH_SF_CALLBACK_PORT). Salesforce's CLI
+	// app accepts only 1717, whatever CallbackPort says: another port is
+	// for a fake Salesforce.
+	SFCallbackPort int
+
+	// SFPath is the Salesforce CLI to run (MESHMESH_SF); empty means sf
+	// from PATH, else from the folders its installers use.
+	SFPath string
+
 	// ECAClientID is the consumer key of the MeshMesh Connected App
 	// (MESHMESH_ECA_CLIENT_ID). Empty means the method is not configured in
 	// this build.
@@ -39,9 +49,10 @@ type Settings struct {
 // DefaultSettings returns the settings of a build with no overrides.
 func DefaultSettings() Settings {
 	return Settings{
-		ProductionURL: DefaultProductionURL,
-		SandboxURL:    DefaultSandboxURL,
-		CallbackPort:  DefaultCallbackPort,
+		ProductionURL:  DefaultProductionURL,
+		SandboxURL:     DefaultSandboxURL,
+		CallbackPort:   DefaultCallbackPort,
+		SFCallbackPort: DefaultCallbackPort,
 	}
 }
 
@@ -66,13 +77,24 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 		}
 		*v.dst = u
 	}
-	if raw := strings.TrimSpace(getenv("MESHMESH_CALLBACK_PORT")); raw != "" {
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{
+		{"MESHMESH_CALLBACK_PORT", &s.CallbackPort},
+		{"MESHMESH_SF_CALLBACK_PORT", &s.SFCallbackPort},
+	} {
+		raw := strings.TrimSpace(getenv(v.name))
+		if raw == "" {
+			continue
+		}
 		port, err := strconv.Atoi(raw)
 		if err != nil || port < 1 || port > 65535 {
-			return Settings{}, fmt.Errorf("MESHMESH_CALLBACK_PORT=%q is not a port number: set it to a number from 1 to 65535, or unset it to use %d", raw, DefaultCallbackPort)
+			return Settings{}, fmt.Errorf("%s=%q is not a port number: set it to a number from 1 to 65535, or unset it to use %d", v.name, raw, DefaultCallbackPort)
 		}
-		s.CallbackPort = port
+		*v.dst = port
 	}
+	s.SFPath = strings.TrimSpace(getenv("MESHMESH_SF"))
 	s.ECAClientID = strings.TrimSpace(getenv("MESHMESH_ECA_CLIENT_ID"))
 	s.Browser = strings.TrimSpace(getenv("BROWSER"))
 	return s, nil
@@ -81,6 +103,14 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 // RedirectURL is the callback URL registered on the Salesforce app.
 func (s Settings) RedirectURL() string {
 	return fmt.Sprintf("http://localhost:%d/OauthRedirect", s.port())
+}
+
+// sfPort is Quick Connect's callback port.
+func (s Settings) sfPort() int {
+	if s.SFCallbackPort == 0 {
+		return DefaultCallbackPort
+	}
+	return s.SFCallbackPort
 }
 
 func (s Settings) port() int {

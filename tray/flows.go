@@ -206,11 +206,13 @@ func (a *app) importSF() {
 		}
 		var ev importedSF
 		for _, im := range res {
-			conn, existed, err := a.opts.Store.AddFromSF(ctx, im)
+			conn, outcome, err := a.opts.Store.AddFromSF(ctx, im)
 			switch {
 			case err != nil:
 				ev.failed = append(ev.failed, fmt.Sprintf("%s (%s)", sfName(im.Org), oauth.Diagnose(err, oauth.Situation{Method: oauth.QuickConnect}).Title))
-			case existed:
+			case outcome == keychain.SFKept:
+				ev.kept = append(ev.kept, conn.Name())
+			case outcome == keychain.SFUpdated:
 				ev.updated = append(ev.updated, conn.Name())
 			default:
 				ev.added = append(ev.added, conn.Name())
@@ -229,11 +231,11 @@ func sfName(o sfcli.Org) string {
 }
 
 // importedSF is the end of an import from the Salesforce CLI: the names
-// of the connections added and updated, and of the orgs that failed (with
-// why).
+// of the connections added, updated and kept (MeshMesh's own, with another
+// app), and of the orgs that failed (with why).
 type importedSF struct {
-	added, updated, failed []string
-	err                    error
+	added, updated, kept, failed []string
+	err                          error
 }
 
 func (e importedSF) apply(a *app) {
@@ -243,7 +245,7 @@ func (e importedSF) apply(a *app) {
 		return
 	}
 	n := len(e.added) + len(e.updated)
-	if n == 0 && len(e.failed) == 0 {
+	if n == 0 && len(e.failed) == 0 && len(e.kept) == 0 {
 		a.notify(notify.Notification{Title: "Nothing to import", Body: "The Salesforce CLI holds no org. Sign one in with Add connection → Quick Connect."})
 		return
 	}
@@ -254,8 +256,11 @@ func (e importedSF) apply(a *app) {
 	if len(e.updated) > 0 {
 		body = append(body, "Updated: "+strings.Join(e.updated, ", ")+".")
 	}
+	if len(e.kept) > 0 {
+		body = append(body, "Kept MeshMesh's own connection of "+strings.Join(e.kept, ", ")+".")
+	}
 	if len(e.failed) > 0 {
-		body = append(body, "Not imported: "+strings.Join(e.failed, ", ")+". Sign them in again with Quick Connect.")
+		body = append(body, "Not imported: "+strings.Join(e.failed, ", ")+". meshmesh import-sf in a terminal says what to do.")
 	}
 	a.notify(notify.Notification{Title: fmt.Sprintf("Imported %s from the Salesforce CLI", countOf(n, "org")), Body: strings.Join(body, " "), Urgent: len(e.failed) > 0})
 	a.reload()

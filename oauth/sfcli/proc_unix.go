@@ -22,3 +22,11 @@ const caseFoldEnv = false
 func executableNames(file string) []string { return []string{file} }
 
 func isExecutable(fi fs.FileInfo) bool { return fi.Mode()&0o111 != 0 }
+
+// homeVar holds the home folder.
+const homeVar = "HOME"
+
+// installDirs are where sf's installers and npm put sf, after PATH: the
+// macOS and Linux installers, Homebrew, npm's global folder as Salesforce
+// documents it, ~/.local.
+var installDirs = []string{"/usr/local/bin", "/usr/local/sf/bin", "/opt/homebrew/bin", "~/.npm-global/bin", "~/.local/bin", "~/cli/sf/bin"}

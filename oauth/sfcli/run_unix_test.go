@@ -7,7 +7,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -69,9 +71,15 @@ func TestRunTimesOutAndKillsTheGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(pid)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := os.Stat("/proc/" + strings.TrimSpace(string(pid))); errors.Is(err, os.ErrNotExist) {
+		// Signal 0 asks whether the process is there (a zombie until its
+		// parent, gone too, is reaped by init: that counts as there).
+		if err := syscall.Kill(n, 0); errors.Is(err, syscall.ESRCH) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -102,5 +110,50 @@ func TestParseVersion(t *testing.T) {
 	v := parseVersion("@salesforce/cli/2.150.6 linux-x64 node-v22.23.5\n")
 	if v != (Version{CLI: "2.150.6", Node: "22.23.5"}) {
 		t.Errorf("parseVersion = %+v", v)
+	}
+	if v.CLIBelow("2.136.8") || v.NodeBelow("22.19.0") || !v.CLIBelow("2.151") || !(Version{}).CLIBelow("2") {
+		t.Errorf("%+v: CLIBelow/NodeBelow wrong", v)
+	}
+}
+
+func TestVersionLess(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"2.136.7", "2.136.8", true},
+		{"2.136.8", "2.136.8", false},
+		{"2.150.6", "2.136.8", false},
+		{"2.9.0", "2.10.0", true},
+		{"20.20.2", "22.19.0", true},
+		{"22.14.0", "22.19.0", true},
+		{"v22.23.5", "22.19.0", false},
+		{"22.19.0", "v22.19.0", false},
+		{"", "22", true},
+	} {
+		if got := versionLess(tc.a, tc.b); got != tc.want {
+			t.Errorf("versionLess(%q, %q) = %v; want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+// A program started at login may lack sf's folder on PATH: the folders
+// sf's installers use are searched too, when asked.
+func TestSearchInstallDirs(t *testing.T) {
+	home := t.TempDir()
+	dir := filepath.Join(home, ".npm-global", "bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sf := filepath.Join(dir, "sf")
+	if err := os.WriteFile(sf, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=" + t.TempDir(), "HOME=" + home}
+	if p, err := (&CLI{Env: env, SearchInstallDirs: true}).Executable(); err != nil || p != sf {
+		t.Errorf("Executable = %q, %v; want %s", p, err, sf)
+	}
+	if _, err := (&CLI{Env: env}).Executable(); !errors.Is(err, ErrNotInstalled) {
+		t.Errorf("without SearchInstallDirs: %v; want ErrNotInstalled", err)
 	}
 }

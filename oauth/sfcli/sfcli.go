@@ -56,6 +56,10 @@ type CLI struct {
 	// Log receives the commands run, their time and outcome; never what
 	// they print.
 	Log *slog.Logger
+	// SearchInstallDirs: when sf is not on PATH, also look in the folders
+	// its installers and npm put it in (a program started at login may
+	// have a shorter PATH than a terminal).
+	SearchInstallDirs bool
 }
 
 // Org is an org as sf holds it: no token, no secret.
@@ -123,7 +127,23 @@ func (c *CLI) Executable() (string, error) {
 	if c.Path != "" {
 		return c.Path, nil
 	}
-	p, err := lookPath(c.env(), "sf")
+	p, err := lookPath(getenv(c.env(), "PATH"), "sf")
+	if err != nil && c.SearchInstallDirs {
+		var dirs []string
+		for _, d := range installDirs {
+			if strings.HasPrefix(d, "~") {
+				home := getenv(c.env(), homeVar)
+				if home == "" {
+					continue
+				}
+				d = filepath.Join(home, d[1:])
+			}
+			dirs = append(dirs, os.Expand(d, func(k string) string { return getenv(c.env(), k) }))
+		}
+		if q, qerr := lookPath(strings.Join(dirs, string(filepath.ListSeparator)), "sf"); qerr == nil {
+			return q, nil
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrNotInstalled, err)
 	}
@@ -137,10 +157,9 @@ func (c *CLI) env() []string {
 	return c.Env
 }
 
-// lookPath finds file on the PATH of env (exec.LookPath reads this
-// process's PATH).
-func lookPath(env []string, file string) (string, error) {
-	path := getenv(env, "PATH")
+// lookPath finds file in the folders of path, a PATH (exec.LookPath reads
+// this process's).
+func lookPath(path, file string) (string, error) {
 	for _, dir := range filepath.SplitList(path) {
 		if dir == "" {
 			continue
@@ -338,14 +357,23 @@ func parseVersion(out string) Version {
 	return v
 }
 
-// Less reports whether version a is older than b ("2.9.1" < "2.10.0").
-// Parts that are not numbers count as 0.
-func Less(a, b string) bool {
-	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+// CLIBelow reports whether sf is older than min ("2.136.8"); an unknown
+// version is.
+func (v Version) CLIBelow(min string) bool { return versionLess(v.CLI, min) }
+
+// NodeBelow reports whether sf's Node.js is older than min ("22.19.0");
+// an unknown version is.
+func (v Version) NodeBelow(min string) bool { return versionLess(v.Node, min) }
+
+// versionLess reports whether version a is older than b ("2.9.1" <
+// "2.10.0"). A leading v is ignored; parts that are not numbers count
+// as 0.
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(strings.TrimPrefix(a, "v"), "."), strings.Split(strings.TrimPrefix(b, "v"), ".")
 	for i := range max(len(pa), len(pb)) {
 		var x, y int
 		if i < len(pa) {
-			x, _ = strconv.Atoi(strings.TrimLeftFunc(pa[i], func(r rune) bool { return r == 'v' }))
+			x, _ = strconv.Atoi(pa[i])
 		}
 		if i < len(pb) {
 			y, _ = strconv.Atoi(pb[i])
@@ -427,6 +455,23 @@ func (c *CLI) List(ctx context.Context) ([]Org, error) {
 		orgs[i] = orgs[i].tidy()
 	}
 	return orgs, nil
+}
+
+// Aliases returns sf's aliases (sf alias list): alias → username. sf org
+// list shows only one alias an org.
+func (c *CLI) Aliases(ctx context.Context) (map[string]string, error) {
+	var res []struct {
+		Alias string `json:"alias"`
+		Value string `json:"value"`
+	}
+	if err := c.run(ctx, command{name: "alias list"}, &res); err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(res))
+	for _, a := range res {
+		m[a.Alias] = a.Value
+	}
+	return m, nil
 }
 
 // AuthURL returns the sfdxAuthUrl of org (a username or an alias): the

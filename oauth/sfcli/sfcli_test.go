@@ -159,22 +159,3 @@ func TestParseAuthURL(t *testing.T) {
 		t.Error("Encode of a token sf cannot read: no error")
 	}
 }
-
-func TestLess(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want bool
-	}{
-		{"2.136.7", "2.136.8", true},
-		{"2.136.8", "2.136.8", false},
-		{"2.150.6", "2.136.8", false},
-		{"2.9.0", "2.10.0", true},
-		{"20.20.2", "22", true},
-		{"22.23.5", "22", false},
-		{"", "22", true},
-	} {
-		if got := sfcli.Less(tc.a, tc.b); got != tc.want {
-			t.Errorf("Less(%q, %q) = %v; want %v", tc.a, tc.b, got, tc.want)
-		}
-	}
-}

@@ -93,8 +93,10 @@ func Start(ctx context.Context, opts Options) (_ *World, err error) {
 		ProductionURL: sf.Production.URL,
 		SandboxURL:    sf.Sandbox.URL,
 		CallbackPort:  opts.CallbackPort,
-		ECAClientID:   eca.ClientID,
-		Browser:       opts.Browser,
+		// Quick Connect on the demo's port too: the fake's CLI app takes it.
+		SFCallbackPort: opts.CallbackPort,
+		ECAClientID:    eca.ClientID,
+		Browser:        opts.Browser,
 	}
 	w.sfHome = filepath.Join(opts.Dir, "sf-home")
 	w.Engine = &oauth.Engine{Settings: settings, Log: opts.Log, SF: demoSF(w.sfHome, opts.Log)}

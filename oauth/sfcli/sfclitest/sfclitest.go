@@ -20,8 +20,9 @@ import (
 	"github.com/meshmesh/meshmesh/oauth/sfcli"
 )
 
-// MinNode is the oldest Node.js the sf of these tests runs on.
-const MinNode = "22"
+// MinNode is the oldest Node.js the sf of these tests runs on (as
+// oauth.MinNodeVersion).
+const MinNode = "22.19.0"
 
 // Env is a private environment for sf: its own HOME (so ~/.sfdx is the
 // test's), node and sf from PATH, sf's updates, telemetry and OS keychain
@@ -72,7 +73,7 @@ func New(t testing.TB, extra ...string) *Env {
 	if err != nil {
 		unavailable(t, "sf does not run: "+err.Error())
 	}
-	if sfcli.Less(v.Node, MinNode) {
+	if v.NodeBelow(MinNode) {
 		unavailable(t, "sf runs on Node.js "+v.Node+"; it needs "+MinNode+" or later first on PATH")
 	}
 	return e

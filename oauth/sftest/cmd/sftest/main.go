@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,13 +68,14 @@ func main() {
 		Name: "MeshMesh Studio", Kind: sftest.PackagedECA, CallbackURLs: []string{callback}, Scopes: scopes,
 		InstalledIn: []*sftest.Org{prod}, EnabledIn: []*sftest.Org{prod},
 	})
-	// Quick Connect: the Salesforce CLI's own app, on MeshMesh's port too
-	// (MeshMesh gives sf its port).
-	sf.Change(func() {
-		if cli := sf.CLIApp(); !slices.Contains(cli.CallbackURLs, callback) {
-			cli.CallbackURLs = append(cli.CallbackURLs, callback)
-		}
-	})
+	// Quick Connect: the Salesforce CLI's own app takes 1717 only, as
+	// Salesforce's does, unless MeshMesh is told another port for it.
+	if p, err := callbackPort(os.Getenv("MESHMESH_SF_CALLBACK_PORT")); err == nil && p != 1717 {
+		sf.Change(func() {
+			cli := sf.CLIApp()
+			cli.CallbackURLs = append(cli.CallbackURLs, "http://localhost:"+strconv.Itoa(p)+"/OauthRedirect")
+		})
+	}
 
 	vars := [][2]string{
 		{"MESHMESH_PRODUCTION_URL", sf.Production.URL},
