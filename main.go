@@ -107,7 +107,7 @@ func commands() []command {
 		{"token", "ORG [--refresh] [--json]", "print a valid access token of ORG", 1, needsStore, (*cli).tokenCmd},
 		{"open", "ORG [--url-only]", "open ORG in the browser, signed in", 1, needsStore, (*cli).openCmd},
 		{"reconnect", "ORG [--client-secret-stdin]", "log ORG in again (same method, environment and user)", 1, needsStore, (*cli).reconnectCmd},
-		{"remove", "ORG", "revoke ORG's token at Salesforce and forget it", 1, needsStore, (*cli).removeCmd},
+		{"remove", "ORG", "forget ORG, revoking its token (unless sf holds it)", 1, needsStore, (*cli).removeCmd},
 		{"import-sf", "[ORG...]", "import the orgs sf holds (all, or those named)", anyArgs, needsStore, (*cli).importSFCmd},
 		{"export-sf", "ORG", "print ORG's sfdxAuthUrl for sf org login sfdx-url", 1, needsStore, (*cli).exportSFCmd},
 		{"install-url", "--env production|sandbox|custom [--domain URL]", "print the MeshMesh package install URL", 0, needsSettings, (*cli).installURLCmd},
@@ -325,7 +325,7 @@ func (c *cli) connectCmd(fs *flag.FlagSet) func(context.Context, []string) error
 	domain := fs.String("domain", "", "the org's My Domain URL (implies --env custom)")
 	clientID := fs.String("client-id", "", "the connected app's consumer key (--method custom)")
 	secretStdin := fs.Bool("client-secret-stdin", false, "read the consumer secret from stdin (else MESHMESH_CLIENT_SECRET)")
-	scopes := fs.String("scopes", strings.Join(oauth.DefaultScopes, " "), "OAuth scopes to ask for")
+	scopes := fs.String("scopes", strings.Join(oauth.DefaultScopes, " "), "OAuth scopes to ask for (not with Quick Connect)")
 	alias := fs.String("alias", "", "a name for the connection (default: from the org name)")
 	login := loginFlags(fs)
 	return func(ctx context.Context, _ []string) error {
@@ -436,7 +436,7 @@ type loginOptions struct {
 
 func loginFlags(fs *flag.FlagSet) loginOptions {
 	return loginOptions{
-		noBrowser: fs.Bool("no-browser", false, "print the URL to open instead of opening the browser"),
+		noBrowser: fs.Bool("no-browser", false, "print the URL to open instead of opening the browser (not with Quick Connect)"),
 		timeout:   fs.Duration("timeout", oauth.DefaultLoginTimeout, "how long to wait for the browser login"),
 	}
 }
@@ -474,15 +474,15 @@ func (c *cli) login(ctx context.Context, req oauth.LoginRequest, o loginOptions,
 }
 
 // quickConnect signs in through the Salesforce CLI, which opens the
-// browser itself.
+// browser itself (and prints no URL to open by hand).
 func (c *cli) quickConnect(ctx context.Context, req oauth.LoginRequest) (*oauth.Grant, error) {
-	loginURL, err := c.engine.Settings.LoginURL(req.Target)
+	q, err := c.engine.BeginQuickConnect(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	c.say("Signing in through the Salesforce CLI (sf): it opens your browser on %s (%s).", loginURL, req.Target.Environment)
-	c.say("Waiting up to %s for the login to finish (press Ctrl-C to cancel)…", shortDuration(req.Timeout))
-	return c.engine.QuickConnect(ctx, req)
+	c.say("Signing in through the Salesforce CLI (sf): it opens your browser on %s (%s).", q.LoginURL(), req.Target.Environment)
+	c.say("Waiting up to %s for the login to finish (press Ctrl-C to cancel)…", shortDuration(q.Timeout()))
+	return q.Wait(ctx)
 }
 
 // browserLogin runs a login whose callback MeshMesh serves, and prints
@@ -609,7 +609,7 @@ func (c *cli) listCmd(fs *flag.FlagSet) func(context.Context, []string) error {
 			return nil
 		}
 		if len(conns) == 0 {
-			fmt.Fprintln(c.stdout, "No connections yet. Add one with: meshmesh connect --method custom --env production --client-id KEY")
+			fmt.Fprintln(c.stdout, "No connections yet. Add one with: meshmesh connect (Quick Connect, through the Salesforce CLI), meshmesh import-sf (the orgs sf holds), or meshmesh connect --method custom --client-id KEY")
 			return nil
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
@@ -787,6 +787,10 @@ func (c *cli) exportSFCmd(fs *flag.FlagSet) func(context.Context, []string) erro
 			switch {
 			case err != nil || u.Host == "":
 				return fmt.Errorf("the instance URL of %s, %q, is not a URL: reconnect it (meshmesh reconnect %s)", conn.Name(), conn.InstanceURL, conn.Name())
+			case conn.Status == keychain.NeedsReconnect:
+				return &oauth.Diagnosis{Code: oauth.RefreshTokenExpired, Title: conn.Name() + " needs reconnect",
+					Advice: fmt.Sprintf("Salesforce no longer accepts %s's token, so sf could not use it either. Run meshmesh reconnect %s, then export it.", conn.Name(), conn.Name()),
+					Fixes:  []oauth.Fix{{Kind: oauth.FixReconnect, Label: "Reconnect"}}}
 			case u.Scheme != "https":
 				return &oauth.Diagnosis{Code: codeSFNeedsHTTPS, Title: "The Salesforce CLI reaches orgs only over https",
 					Advice: fmt.Sprintf("%s is at %s: sf org login sfdx-url would call https://%s and fail, so nothing was printed. Real Salesforce orgs are https; a fake Salesforce must be served over TLS.", conn.Name(), conn.InstanceURL, u.Host)}
@@ -1006,8 +1010,37 @@ func (c *cli) usage(w io.Writer) {
 	fmt.Fprint(w, "\nORG is an alias, a username or an org id. With --json, stdout is one JSON\nobject. meshmesh COMMAND --help describes a command's flags.\n")
 }
 
+// details are the longer explanations of commandUsage, by command.
+var details = map[string]string{
+	"connect": `--method quick (the default without --client-id) signs in through the
+Salesforce CLI: sf 2.136.8 or later on PATH (or MESHMESH_SF), on Node.js
+22.19.0 or later. sf opens the browser itself and waits on
+http://localhost:1717/OauthRedirect with its own app, so --no-browser,
+--client-id and --scopes do not apply; sf also keeps the org, under the
+alias meshmesh-<environment>. The token is then shared with sf: MeshMesh
+does not revoke it while sf holds it.`,
+	"import-sf": `Imports the orgs the Salesforce CLI holds (sf org list), all or those
+named by alias, username or org id, without a browser. An org already in
+MeshMesh is updated, its alias kept; MeshMesh's own connection of the same
+user with another app is kept as it is. The token stays shared with sf:
+MeshMesh does not revoke it while sf holds it. Exit status 1 if any org
+could not be imported.`,
+	"export-sf": `Prints ORG's sfdxAuthUrl (force://…) on stdout, for:
+  meshmesh export-sf ORG | sf org login sfdx-url --alias NAME --sfdx-url-stdin
+It carries ORG's refresh token (and a custom app's consumer secret): keep
+it off screens and files. The token is then shared with sf: MeshMesh does
+not revoke it while sf holds it.`,
+	"remove": `A token the Salesforce CLI shares (Quick Connect, import-sf, export-sf)
+is not revoked while sf holds it: revoking it would sign sf out too.`,
+}
+
+// commandUsage prints cmd's usage, its details and its flags.
 func (c *cli) commandUsage(w io.Writer, cmd command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: meshmesh %s %s\n\n%s.\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+	fmt.Fprintf(w, "Usage: meshmesh %s %s\n\n%s.\n\n", cmd.name, cmd.args, cmd.summary)
+	if d := details[cmd.name]; d != "" {
+		fmt.Fprintf(w, "%s\n\n", d)
+	}
+	fmt.Fprintf(w, "Flags:\n")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 }

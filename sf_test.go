@@ -206,10 +206,14 @@ func TestImportSF(t *testing.T) {
 		t.Errorf("%d connections after importing again, want 2", n)
 	}
 
-	// A name sf does not know: nothing imported, the known ones named.
-	r = e.run("import-sf", "globex", "--json")
-	if got := decode[errorJSON](t, r); r.status != 1 || got.Error.Code != "sf_org_not_found" || !strings.Contains(got.Error.Advice, "acme-uat ("+e.tester.Username+")") {
-		t.Errorf("import-sf globex: status %d, %+v", r.status, got.Error)
+	// A name sf does not know fails alone (exit 1); the others import.
+	r = e.run("import-sf", "acme", "globex", "--json")
+	rep = decode[importJSON](t, r)
+	if r.status != 1 || len(rep.Updated) != 1 || len(rep.Failed) != 1 || rep.Failed[0].Username != "globex" || rep.Failed[0].Error.Code != "sf_org_not_found" {
+		t.Errorf("import-sf acme globex: status %d, %+v", r.status, rep)
+	}
+	if r = e.run("import-sf", "globex"); !strings.Contains(r.stderr, "it holds acme ("+e.admin.Username+")") {
+		t.Errorf("import-sf globex does not name the orgs sf holds: %s", r.stderr)
 	}
 
 	// A token revoked since: that org fails (exit 1), the other updates.
@@ -262,10 +266,20 @@ func TestExportSF(t *testing.T) {
 	}
 	e.ok("token", "back", "--refresh")
 
-	// Bad input.
+	// Bad input: an unknown org; one whose token Salesforce refuses.
 	r = e.run("export-sf", "globex", "--json")
 	if got := decode[errorJSON](t, r); r.status != 1 || got.Error.Code != "org_not_found" {
 		t.Errorf("export-sf globex: status %d, %+v", r.status, got.Error)
+	}
+	e.env["SFTEST_USER"] = e.dev.Username
+	if r := e.connectCustom("--alias", "dev"); r.status != 0 {
+		t.Fatalf("connect: %s", r.stderr)
+	}
+	e.sf.RevokeRefreshTokens(e.dev)
+	e.run("token", "dev", "--refresh") // finds it dead
+	r = e.run("export-sf", "dev", "--json")
+	if got := decode[errorJSON](t, r); r.status != 1 || got.Error.Code != "refresh_token_expired" || strings.Contains(r.stdout, "force://") {
+		t.Errorf("export-sf of a dead connection: status %d, %+v", r.status, got.Error)
 	}
 }
 

@@ -42,7 +42,7 @@ type Connection struct {
 	// SharedWithSF says that the Salesforce CLI holds the same refresh
 	// token (Quick Connect, import-sf): MeshMesh never revokes it, which
 	// would sign sf out of the org too.
-	SharedWithSF bool `json:"shared_with_sf,omitempty"`
+	SharedWithSF bool `json:"shared_with_sf"`
 }
 
 // Name is how a person knows the connection: its alias, else the org name.

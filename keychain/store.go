@@ -465,8 +465,8 @@ func (s *Store) HasItem(ctx context.Context, ref string) (bool, error) {
 // ends its access tokens), then forgets the connection: keychain item and
 // index entry. When Salesforce cannot be reached it still forgets it, and
 // RevokeErr says why the token could not be revoked. A token the
-// Salesforce CLI shares is not revoked (Removed.SharedWithSF): sf keeps
-// the org.
+// Salesforce CLI shares is not revoked (Removed.SharedWithSF) while sf
+// holds it (or cannot say): sf keeps the org.
 func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 	conn, err := s.Find(ctx, ref)
 	if err != nil {
@@ -484,7 +484,7 @@ func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 	r := Removed{Connection: conn}
 	it, err := s.secrets.get(ctx, account(conn.Username))
 	switch {
-	case err == nil && conn.SharedWithSF:
+	case err == nil && conn.SharedWithSF && s.sfHolds(ctx, conn, it.RefreshToken):
 		r.SharedWithSF = true
 	case err == nil:
 		// From here on, finish: a revoked token left in the keychain
@@ -513,6 +513,21 @@ func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 	}
 	s.log.Info("connection removed", "alias", conn.Alias, "username", conn.Username, "revoked", r.Revoked)
 	return r, nil
+}
+
+// sfHolds reports whether the Salesforce CLI may still hold a shared
+// connection's token: yes unless sf says it holds another one, or none
+// (sf org logout, a newer login). When sf cannot tell, it may.
+func (s *Store) sfHolds(ctx context.Context, conn Connection, refreshToken string) bool {
+	held, err := s.engine.SFHolds(ctx, conn.Username, refreshToken)
+	if err != nil {
+		s.log.Warn("could not ask the Salesforce CLI whether it holds the token: not revoked", "username", conn.Username, "err", err)
+		return true
+	}
+	if !held {
+		s.log.Info("the Salesforce CLI no longer holds the shared token: revoking it", "username", conn.Username)
+	}
+	return held
 }
 
 // lockConnection takes the lock of one connection, shared by every

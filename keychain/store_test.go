@@ -3,11 +3,14 @@ package keychain_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,6 +132,8 @@ func newFixture(t testing.TB, kr keychain.Keyring) *fixture {
 	f.engine = &oauth.Engine{
 		Settings:   oauth.Settings{ProductionURL: f.sf.Production.URL, SandboxURL: f.sf.Sandbox.URL, CallbackPort: port},
 		HTTPClient: f.sf.Client(),
+		// A Salesforce CLI that cannot tell which orgs it holds.
+		SF: &sfcli.CLI{Env: []string{"PATH=" + t.TempDir()}},
 	}
 	f.opts = keychain.Options{
 		Dir:         filepath.Join(t.TempDir(), "meshmesh"),
@@ -1067,18 +1072,42 @@ func TestSharedWithSF(t *testing.T) {
 		t.Errorf("%d revocations of a shared token replaced by MeshMesh's own login, want 0", n)
 	}
 
-	conn, err = f.store.Add(ctx, f.grant(f.admin, oauth.Production), keychain.AddOptions{ClientSecret: f.app.ClientSecret, SharedWithSF: true})
-	if err != nil || !conn.SharedWithSF {
-		t.Fatalf("Add(SharedWithSF) = %+v, %v", conn, err)
+	// Remove asks sf whether it holds the token still.
+	for _, tc := range []struct {
+		name    string
+		sf      func(token string) string // what sf org auth show-sfdx-auth-url --json prints
+		revoked bool
+	}{
+		{"sf cannot tell", nil, false},
+		{"sf holds it", func(tok string) string {
+			return `{"status":0,"result":{"sfdxAuthUrl":"force://PlatformCLI::` + tok + `@acme.my.salesforce.com"}}`
+		}, false},
+		{"sf holds another", func(string) string {
+			return `{"status":0,"result":{"sfdxAuthUrl":"force://PlatformCLI::5Aep861other@acme.my.salesforce.com"}}`
+		}, true},
+		{"sf signed out of it", func(string) string {
+			return `{"name":"NamedOrgNotFoundError","message":"No authorization information found for admin@acme.example.","exitCode":2,"status":2}`
+		}, true},
+	} {
+		conn, err = f.store.Add(ctx, f.grant(f.admin, oauth.Production), keychain.AddOptions{ClientSecret: f.app.ClientSecret, SharedWithSF: true})
+		if err != nil || !conn.SharedWithSF {
+			t.Fatalf("Add(SharedWithSF) = %+v, %v", conn, err)
+		}
+		if tc.sf != nil {
+			var tok string
+			f.store.ShareWithSF(ctx, conn.Alias, func(_ keychain.Connection, c keychain.Credentials) error { tok = c.RefreshToken; return nil })
+			f.engine.SF = fakeSF(t, tc.sf(tok))
+		}
+		f.sf.ResetRequests()
+		r, err := f.store.Remove(ctx, conn.Alias)
+		if err != nil || r.Revoked != tc.revoked || r.SharedWithSF == tc.revoked || r.RevokeErr != nil {
+			t.Fatalf("%s: Remove = %+v, %v; want revoked %v", tc.name, r, err, tc.revoked)
+		}
+		if n := f.requests("/services/oauth2/revoke"); (n == 1) != tc.revoked {
+			t.Errorf("%s: %d revocations, want revoked %v", tc.name, n, tc.revoked)
+		}
 	}
-	f.sf.ResetRequests()
-	r, err := f.store.Remove(ctx, conn.Alias)
-	if err != nil || r.Revoked || !r.SharedWithSF || r.RevokeErr != nil {
-		t.Fatalf("Remove = %+v, %v; want removed, left valid for sf", r, err)
-	}
-	if n := f.requests("/services/oauth2/revoke"); n != 0 {
-		t.Errorf("%d revocations on removing a token sf shares, want 0", n)
-	}
+	f.engine.SF = &sfcli.CLI{Env: []string{"PATH=" + t.TempDir()}}
 
 	// A shared grant the keychain would not take stays valid for sf.
 	g := shared()
@@ -1186,4 +1215,21 @@ func TestAddFromSF(t *testing.T) {
 	if _, _, err := f.store.AddFromSF(ctx, failed); err == nil {
 		t.Error("AddFromSF of a failed import: no error")
 	}
+}
+
+// fakeSF is a Salesforce CLI that prints out for any command (JSON on
+// stdout, its status from "status").
+func fakeSF(t *testing.T, out string) *sfcli.CLI {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("a shell script stands in for sf")
+	}
+	var v struct{ Status int }
+	json.Unmarshal([]byte(out), &v)
+	p := filepath.Join(t.TempDir(), "sf")
+	script := fmt.Sprintf("#!/bin/sh\ncat <<'EOF'\n%s\nEOF\nexit %d\n", out, v.Status)
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &sfcli.CLI{Path: p}
 }

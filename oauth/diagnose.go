@@ -206,6 +206,11 @@ func explain(code Code, sit Situation, sfErr, sfDesc string) *Diagnosis {
 		d.Fixes = append(sit.installFix(), sit.retryFix()...)
 	case GrantTypeMismatch:
 		d.Title = "Grant type not supported"
+		if sit.Method == QuickConnect {
+			d.Advice = fmt.Sprintf("The login code was issued by another Salesforce host than %s: the user you signed in as is not in a %s org. Sign in as a user of that environment, or pick the environment (or My Domain) of the org you sign in to, and connect again.", host, env)
+			d.Fixes = sit.retryFix()
+			break
+		}
 		if sit.Step == StepExchange || sit.Step == StepAuthorize {
 			d.Advice = fmt.Sprintf("The login code was issued by another Salesforce host than %s, so it cannot be redeemed there: the org you signed in to is not a %s org (or the package was installed in a different org). Either change the environment picker to match the org you signed in to, or install the package in the right org using the install URL of %s (%s).", host, env, env, installOrHost(sit))
 		} else {
@@ -238,6 +243,9 @@ func explain(code Code, sit Situation, sfErr, sfDesc string) *Diagnosis {
 		d.Title = "Node.js unusable for the Salesforce CLI"
 		d.Advice = fmt.Sprintf("The Salesforce CLI needs Node.js %s or later. Install the current Node.js LTS (https://nodejs.org), or reinstall sf with Salesforce's installer, which brings its own Node.js; then try again.", MinNodeVersion)
 		d.Fixes = []Fix{{Kind: FixUseMethod, Label: "Use a Custom Connected App", Method: CustomApp}}
+	case SFNoRefreshToken:
+		d.Title = "No refresh token in the Salesforce CLI"
+		d.Advice = "The Salesforce CLI holds this org without a refresh token (it was signed in with an access token or a JWT), so MeshMesh cannot keep it connected. Connect it with Quick Connect instead (meshmesh connect --method quick), which signs in through sf with a refresh token."
 	case SFCLIFailed:
 		d.Title = "The Salesforce CLI failed"
 		d.Advice = "sf failed. Run the same sf command yourself to see what it says, fix that, and try again."

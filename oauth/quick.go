@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"slices"
@@ -37,6 +38,9 @@ const (
 	NodeUnsupported Code = "node_unsupported" // sf's Node.js is missing or too old
 	SFCLIFailed     Code = "sf_cli_failed"    // sf failed in a way MeshMesh does not know, or hung
 	SFOrgNotFound   Code = "sf_org_not_found" // an org to import that sf does not hold
+	// SFNoRefreshToken is an org sf holds without a refresh token (an
+	// access token or JWT login): MeshMesh cannot keep it.
+	SFNoRefreshToken Code = "sf_no_refresh_token"
 )
 
 // sf returns the Salesforce CLI the engine runs.
@@ -49,14 +53,34 @@ func (e *Engine) sf() *sfcli.CLI {
 	return &sfcli.CLI{Path: e.Settings.SFPath, Log: e.Log, SearchInstallDirs: true}
 }
 
-// QuickConnect signs in through the Salesforce CLI: sf org login web opens
-// the browser on req.Target's login URL and waits for the callback on the
-// callback port (which must be free: no MeshMesh login may hold it); then
-// MeshMesh reads the org and its refresh token back from sf, refreshes it
-// itself and identifies the user. req.Timeout bounds the wait for the
-// browser. Failures are diagnosed: sf missing, too old or without a usable
-// Node.js, the port in use, Salesforce's refusals, time-outs.
+// QuickConnect signs in through the Salesforce CLI: BeginQuickConnect,
+// then Wait. Failures are diagnosed: sf missing, too old or without a
+// usable Node.js, the port in use, Salesforce's refusals, time-outs.
 func (e *Engine) QuickConnect(ctx context.Context, req LoginRequest) (*Grant, error) {
+	q, err := e.BeginQuickConnect(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return q.Wait(ctx)
+}
+
+// QuickFlow is a Quick Connect whose checks have passed: sf is there,
+// recent enough, on a usable Node.js, and the callback port was free.
+// Wait runs the sign-in.
+type QuickFlow struct {
+	e        *Engine
+	cli      *sfcli.CLI
+	target   Target
+	sit      Situation
+	loginURL string
+	timeout  time.Duration
+}
+
+// BeginQuickConnect checks what Quick Connect needs before anyone signs
+// in for nothing: the login URL of req.Target, sf (on PATH, at least
+// MinSFVersion, on Node.js MinNodeVersion or later) and the callback port,
+// which must be free: no MeshMesh login may hold it while sf runs.
+func (e *Engine) BeginQuickConnect(ctx context.Context, req LoginRequest) (*QuickFlow, error) {
 	sit := Situation{Step: StepSetup, Method: QuickConnect, Target: req.Target, Port: e.Settings.sfPort()}
 	loginURL, err := e.Settings.LoginURL(req.Target)
 	if err != nil {
@@ -76,31 +100,46 @@ func (e *Engine) QuickConnect(ctx context.Context, req LoginRequest) (*Grant, er
 	for _, ln := range lns {
 		ln.Close()
 	}
-	timeout := req.Timeout
-	if timeout <= 0 {
-		timeout = DefaultLoginTimeout
+	q := &QuickFlow{e: e, cli: cli, target: req.Target, sit: sit, loginURL: loginURL, timeout: req.Timeout}
+	if q.timeout <= 0 {
+		q.timeout = DefaultLoginTimeout
 	}
+	return q, nil
+}
+
+// LoginURL returns where the user signs in.
+func (q *QuickFlow) LoginURL() string { return q.loginURL }
+
+// Timeout returns how long sf waits for the browser.
+func (q *QuickFlow) Timeout() time.Duration { return q.timeout }
+
+// Wait runs sf org login web, which opens the browser on the login URL and
+// waits for the callback; then MeshMesh reads the org and its refresh
+// token back from sf, refreshes it itself and identifies the user.
+// Cancelling ctx stops sf and frees the port.
+func (q *QuickFlow) Wait(ctx context.Context) (*Grant, error) {
+	e, sit := q.e, q.sit
 	sit.Step = StepAuthorize
-	e.log().Info("quick connect: sf org login web", "environment", req.Target.Environment, "login_host", hostOf(loginURL), "port", sit.Port)
-	org, err := cli.LoginWeb(ctx, sfcli.LoginRequest{
-		InstanceURL: loginURL,
-		Alias:       sfAlias(req.Target),
+	e.log().Info("quick connect: sf org login web", "environment", q.target.Environment, "login_host", hostOf(q.loginURL), "port", sit.Port)
+	org, err := q.cli.LoginWeb(ctx, sfcli.LoginRequest{
+		InstanceURL: q.loginURL,
+		Alias:       sfAlias(q.target),
 		Port:        sit.Port,
-		Timeout:     timeout,
+		Timeout:     q.timeout,
 		Browser:     e.Settings.Browser,
 	})
 	if err != nil {
-		return nil, sfError(err, sit, timeout)
+		return nil, sfError(err, sit, q.timeout)
 	}
 	sit.Step = StepExchange
-	au, err := cli.AuthURL(ctx, org.Username)
+	au, err := q.cli.AuthURL(ctx, org.Username)
 	if err != nil {
-		return nil, sfError(err, sit, timeout)
+		return nil, sfError(err, sit, q.timeout)
 	}
 	g, err := e.Adopt(ctx, Adoption{
 		Org:          org,
-		LoginURL:     loginURL,
-		Environment:  req.Target.Environment,
+		LoginURL:     q.loginURL,
+		Environment:  q.target.Environment,
 		Method:       QuickConnect,
 		ClientID:     au.ClientID,
 		ClientSecret: au.ClientSecret,
@@ -112,6 +151,29 @@ func (e *Engine) QuickConnect(ctx context.Context, req LoginRequest) (*Grant, er
 	}
 	e.log().Info("quick connect: connected", "username", g.Org.Username, "org_id", g.Org.OrgID, "instance", hostOf(g.Org.InstanceURL))
 	return g, nil
+}
+
+// SFHolds reports whether the Salesforce CLI holds refreshToken for
+// username, so that revoking it would sign sf out. sf without that org,
+// or with another token for it, does not; when sf cannot tell (not found,
+// failing), the answer is an error: then do not revoke.
+func (e *Engine) SFHolds(ctx context.Context, username, refreshToken string) (bool, error) {
+	au, err := e.sf().AuthURL(ctx, username)
+	var se *sfcli.Error
+	switch {
+	case errors.As(err, &se) && (se.Name == "NamedOrgNotFoundError" || isNoRefreshToken(se)):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return subtle.ConstantTimeCompare([]byte(au.RefreshToken), []byte(refreshToken)) == 1, nil
+}
+
+// isNoRefreshToken reports whether sf says it holds the org without a
+// refresh token (an access token or JWT login).
+func isNoRefreshToken(se *sfcli.Error) bool {
+	m := strings.ToLower(se.Name + " " + se.Message)
+	return strings.Contains(m, "norefreshtoken") || strings.Contains(m, "no refresh token") || strings.Contains(m, "does not have a refresh token")
 }
 
 // sfAlias is the alias sf gives an org Quick Connect signed in, in sf's
@@ -232,6 +294,11 @@ func (e *Engine) ImportSF(ctx context.Context, refs ...string) ([]SFImport, erro
 	sit := Situation{Step: StepSetup, Method: QuickConnect}
 	cli := e.sf()
 	if err := e.checkSF(ctx, cli, sit); err != nil {
+		var d *Diagnosis
+		if errors.As(err, &d) && d.Code == SFCLIRequired {
+			d.Advice = "Importing reads the orgs of the Salesforce CLI (sf), which is not installed or not on PATH (MESHMESH_SF can name it). Install it (npm install --global @salesforce/cli) and sign your orgs in with it, or connect them with MeshMesh directly (meshmesh connect)."
+			d.Fixes = nil
+		}
 		return nil, err
 	}
 	// Two sf commands, at once: sf takes a second to start.
@@ -270,33 +337,35 @@ func (e *Engine) ImportSF(ctx context.Context, refs ...string) ([]SFImport, erro
 			all[i].Alias = as[0] // the user's own, where sf's list shows MeshMesh's
 		}
 	}
-	orgs := all
-	if len(refs) > 0 {
-		orgs = nil
-		var unknown []string
-		for _, ref := range refs {
-			if user, ok := aliases[ref]; ok {
-				ref = user
-			}
-			i := indexOrg(all, ref)
-			if i < 0 {
-				unknown = append(unknown, ref)
-				continue
-			}
-			if indexOrg(orgs, all[i].Username) < 0 {
-				orgs = append(orgs, all[i])
-			}
-		}
-		if len(unknown) > 0 {
-			e := &UnknownSFOrgError{Refs: unknown, Known: all}
-			return nil, &Diagnosis{Code: SFOrgNotFound, Title: "Not in the Salesforce CLI: " + strings.Join(unknown, ", "),
-				Advice: capitalize(e.Error()) + ".", Err: e}
+	var out []SFImport
+	if len(refs) == 0 {
+		for _, org := range all {
+			out = append(out, SFImport{Org: org})
 		}
 	}
-	out := make([]SFImport, len(orgs))
-	for i, org := range orgs {
-		out[i] = SFImport{Org: org, Aliases: byUser[strings.ToLower(org.Username)]}
-		out[i].Grant, out[i].ClientSecret, out[i].Err = e.importSF(ctx, cli, org)
+	for _, ref := range refs {
+		name := ref
+		if user, ok := aliases[ref]; ok {
+			name = user
+		}
+		i := indexOrg(all, name)
+		if i < 0 {
+			// Its own failure: the others are imported all the same.
+			u := &UnknownSFOrgError{Refs: []string{ref}, Known: all}
+			out = append(out, SFImport{Org: sfcli.Org{Username: ref}, Err: &Diagnosis{Code: SFOrgNotFound,
+				Title: "Not in the Salesforce CLI: " + ref, Advice: capitalize(u.Error()) + ".", Err: u}})
+			continue
+		}
+		if !slices.ContainsFunc(out, func(im SFImport) bool { return im.Err == nil && strings.EqualFold(im.Org.Username, all[i].Username) }) {
+			out = append(out, SFImport{Org: all[i]})
+		}
+	}
+	for i := range out {
+		if out[i].Err != nil {
+			continue
+		}
+		out[i].Aliases = byUser[strings.ToLower(out[i].Org.Username)]
+		out[i].Grant, out[i].ClientSecret, out[i].Err = e.importSF(ctx, cli, out[i].Org)
 		if errors.Is(out[i].Err, context.Canceled) {
 			return nil, out[i].Err
 		}
@@ -326,16 +395,35 @@ func (e *Engine) importSF(ctx context.Context, cli *sfcli.CLI, org sfcli.Org) (_
 		ClientID: au.ClientID, ClientSecret: au.ClientSecret, RefreshToken: au.RefreshToken, FromSF: true,
 	})
 	if err != nil {
-		return nil, "", Diagnose(err, Situation{Step: StepRefresh, Method: method, Target: target, LoginURL: loginURL})
+		d := Diagnose(err, Situation{Step: StepRefresh, Method: method, Target: target, LoginURL: loginURL})
+		switch d.Code {
+		case RefreshTokenExpired, AuthenticationFailed:
+			d.Advice = fmt.Sprintf("Salesforce no longer accepts the Salesforce CLI's token for this org (revoked, expired, or the org is gone). Sign it in again, with Quick Connect (%s) or sf org login web, then import it again.", quickCommand(target))
+			d.Fixes = nil
+		}
+		return nil, "", d
 	}
 	return g, au.ClientSecret, nil
 }
 
-// indexOrg returns the index of the org ref names (alias or username,
-// any case), or -1.
+// quickCommand is the command that connects target with Quick Connect.
+func quickCommand(t Target) string {
+	if t.Domain != "" {
+		return "meshmesh connect --method quick --domain " + t.Domain
+	}
+	env := t.Environment
+	if env == "" {
+		env = Production
+	}
+	return "meshmesh connect --method quick --env " + string(env)
+}
+
+// indexOrg returns the index of the org ref names (alias, username in
+// any case, or org id of 15 or 18 characters), or -1.
 func indexOrg(orgs []sfcli.Org, ref string) int {
 	for i, o := range orgs {
-		if strings.EqualFold(o.Username, ref) || (o.Alias != "" && o.Alias == ref) {
+		if strings.EqualFold(o.Username, ref) || (o.Alias != "" && o.Alias == ref) ||
+			((len(ref) == 15 || len(ref) == 18) && len(o.OrgID) >= 15 && ref[:15] == o.OrgID[:15]) {
 			return i
 		}
 	}
@@ -418,6 +506,7 @@ func explainSF(se *sfcli.Error, sit Situation, waited time.Duration) *Diagnosis 
 	if said == "" {
 		said = se.Output
 	}
+	said = strings.TrimSuffix(strings.ReplaceAll(said, " (undefined)", ""), ".") // sf's words, for our sentences
 	lower := strings.ToLower(said)
 	switch {
 	case se.TimedOut:
@@ -435,6 +524,9 @@ func explainSF(se *sfcli.Error, sit Situation, waited time.Duration) *Diagnosis 
 		// then its first org command crashes.
 		d := newDiagnosis(NodeUnsupported, sit)
 		d.Title = "Node.js too old for the Salesforce CLI"
+		return d
+	case isNoRefreshToken(se):
+		d := newDiagnosis(SFNoRefreshToken, sit)
 		return d
 	case se.Name == "PortInUseError" || se.Name == "EADDRINUSE":
 		return newDiagnosis(PortInUse, sit)

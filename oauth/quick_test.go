@@ -233,11 +233,14 @@ func TestImportSF(t *testing.T) {
 		}
 	}
 
+	// By org id; a name sf does not know is that name's failure only.
+	two, err := w.engine.ImportSF(ctx, w.uat.ID[:15], "globex")
 	var unknown *oauth.UnknownSFOrgError
-	if _, err := w.engine.ImportSF(ctx, "acme", "globex"); !errors.As(err, &unknown) || fmt.Sprint(unknown.Refs) != "[globex]" ||
-		!strings.Contains(unknown.Error(), "acme ("+w.admin.Username+")") {
-		t.Fatalf("ImportSF(globex) = %v; want an error naming globex and the orgs sf holds", err)
+	if err != nil || len(two) != 2 || two[0].Grant == nil || two[0].Org.Username != w.tester.Username ||
+		!errors.As(two[1].Err, &unknown) || fmt.Sprint(unknown.Refs) != "[globex]" || !strings.Contains(unknown.Error(), "acme ("+w.admin.Username+")") {
+		t.Fatalf("ImportSF(<uat's org id>, globex) = %+v, %v; want the sandbox imported, globex failed naming the orgs sf holds", two, err)
 	}
+	wantDiagnosis(t, two[1].Err, oauth.SFOrgNotFound)
 
 	// A token revoked since sf signed in: that org fails, the other
 	// imports.

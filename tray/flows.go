@@ -172,12 +172,13 @@ func (a *app) runSignIn(ctx context.Context, id string, req signInRequest, progr
 // browser itself (its sign-in link is never known here), and stores the
 // connection. Cancelling ctx stops sf and frees the callback port.
 func (a *app) runQuickConnect(ctx context.Context, req signInRequest, progress func(page.Progress)) (keychain.Connection, error) {
-	timeout := req.login.Timeout
-	if timeout <= 0 {
-		timeout = oauth.DefaultLoginTimeout
+	progress(page.Progress{Step: "Checking the Salesforce CLI…"})
+	q, err := a.opts.Engine.BeginQuickConnect(ctx, req.login)
+	if err != nil {
+		return keychain.Connection{}, err
 	}
-	progress(page.Progress{Step: fmt.Sprintf("The Salesforce CLI is opening your browser: sign in to Salesforce there (up to %s)…", humanDuration(timeout))})
-	grant, err := a.opts.Engine.QuickConnect(ctx, req.login)
+	progress(page.Progress{Step: fmt.Sprintf("The Salesforce CLI is opening your browser: sign in to Salesforce there (up to %s)…", humanDuration(q.Timeout()))})
+	grant, err := q.Wait(ctx)
 	if err != nil {
 		return keychain.Connection{}, err
 	}
