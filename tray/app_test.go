@@ -562,8 +562,8 @@ func TestImportFromSF(t *testing.T) {
 	f.waitFor("the menu", func() bool { return slices.Contains(f.ui.labels(), "Add connection") })
 	f.click(action{kind: actImportSF})
 	n := f.waitNotification("Salesforce CLI required")
-	if len(n.Actions) == 0 || n.Actions[0].Label != "Open Connections page" {
-		t.Errorf("actions %+v; want Open Connections page (the other methods)", n.Actions)
+	if !strings.HasPrefix(n.Body, "Importing reads the orgs of the Salesforce CLI (sf)") || len(n.Actions) != 0 {
+		t.Errorf("notification %+v; want what importing needs, and no other method to offer", n)
 	}
 
 	f.app.send(setSF{sfclitest.New(t).CLI()})
