@@ -39,7 +39,11 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) { // nohup: the terminal's hang-up is not ours
+		sigs = append(sigs, syscall.SIGHUP) // a closed terminal: stop sf, free the port
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
 	go func() {
 		<-ctx.Done()
 		stop() // the first Ctrl-C cancels cleanly; a second one kills
@@ -1029,7 +1033,8 @@ could not be imported.`,
   meshmesh export-sf ORG | sf org login sfdx-url --alias NAME --sfdx-url-stdin
 It carries ORG's refresh token (and a custom app's consumer secret): keep
 it off screens and files. The token is then shared with sf: MeshMesh does
-not revoke it while sf holds it.`,
+not revoke it while this computer's sf holds it (it asks that sf, not an
+sf on another machine or under another home).`,
 	"remove": `A token the Salesforce CLI shares (Quick Connect, import-sf, export-sf)
 is not revoked while sf holds it: revoking it would sign sf out too.`,
 }

@@ -34,14 +34,34 @@ func (s *Store) ShareWithSF(ctx context.Context, ref string, give func(Connectio
 	if err != nil {
 		return Connection{}, s.missing(ctx, conn, err)
 	}
-	if err := give(conn, Credentials{RefreshToken: it.RefreshToken, ClientSecret: it.ClientSecret}); err != nil {
-		return Connection{}, err
-	}
-	if !conn.SharedWithSF {
-		s.setShared(ctx, conn.Username, true)
+	// Marked before it is given: a mark lost after would let a later
+	// Remove revoke what sf holds.
+	wasShared := conn.SharedWithSF
+	if !wasShared {
+		if err := s.index.update(context.WithoutCancel(ctx), markShared(conn.Username, true)); err != nil {
+			return Connection{}, err
+		}
 		conn.SharedWithSF = true
 	}
+	if err := give(conn, Credentials{RefreshToken: it.RefreshToken, ClientSecret: it.ClientSecret}); err != nil {
+		if !wasShared {
+			s.setShared(context.WithoutCancel(ctx), conn.Username, false)
+		}
+		return Connection{}, err
+	}
 	return conn, nil
+}
+
+// markShared is the index update that sets a connection's SharedWithSF.
+func markShared(username string, shared bool) func([]Connection) ([]Connection, error) {
+	return func(conns []Connection) ([]Connection, error) {
+		for i := range conns {
+			if strings.EqualFold(conns[i].Username, username) {
+				conns[i].SharedWithSF = shared
+			}
+		}
+		return conns, nil
+	}
 }
 
 // SFOutcome is what AddFromSF did with an org of sf's.
@@ -74,7 +94,7 @@ func (s *Store) AddFromSF(ctx context.Context, im oauth.SFImport) (Connection, S
 		return Connection{}, "", err
 	}
 	existed := err == nil
-	opts := AddOptions{SharedWithSF: true, ClientSecret: im.ClientSecret}
+	opts := AddOptions{ClientSecret: im.ClientSecret} // shared as the grant says: not after a rotation
 	if !existed {
 		for _, a := range append(im.Aliases, im.Org.Alias) {
 			if a != "" && !strings.HasPrefix(a, oauth.SFAliasPrefix) && ValidateAlias(a) == nil && s.CheckAlias(ctx, a) == nil {

@@ -555,15 +555,7 @@ type Removed struct {
 // setShared records whether the Salesforce CLI shares a connection's
 // token.
 func (s *Store) setShared(ctx context.Context, username string, shared bool) {
-	err := s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
-		for i := range conns {
-			if strings.EqualFold(conns[i].Username, username) {
-				conns[i].SharedWithSF = shared
-			}
-		}
-		return conns, nil
-	})
-	if err != nil {
+	if err := s.index.update(ctx, markShared(username, shared)); err != nil {
 		s.log.Warn("shared_with_sf not recorded", "username", username, "shared", shared, "err", err)
 	}
 }

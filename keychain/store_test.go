@@ -1210,6 +1210,12 @@ func TestAddFromSF(t *testing.T) {
 	if conn, outcome, err = f.store.AddFromSF(ctx, im); err != nil || outcome != keychain.SFKept || conn.Alias != "uat" || conn.SharedWithSF {
 		t.Errorf("AddFromSF over a custom app's connection = %+v, %s, %v; want it kept", conn, outcome, err)
 	}
+	// A token the adoption's refresh rotated is sf's no longer.
+	rotated := fromSF(f.dev)
+	rotated.Grant.SharedWithSF = false
+	if conn, _, err = f.store.AddFromSF(ctx, rotated); err != nil || conn.SharedWithSF {
+		t.Errorf("AddFromSF of a rotated token = %+v, %v; want it not shared", conn, err)
+	}
 	// A failed import is its error.
 	failed := oauth.SFImport{Err: errors.New("boom")}
 	if _, _, err := f.store.AddFromSF(ctx, failed); err == nil {

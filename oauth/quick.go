@@ -348,16 +348,18 @@ func (e *Engine) ImportSF(ctx context.Context, refs ...string) ([]SFImport, erro
 		if user, ok := aliases[ref]; ok {
 			name = user
 		}
-		i := indexOrg(all, name)
-		if i < 0 {
+		matches := matchOrgs(all, name)
+		if len(matches) == 0 {
 			// Its own failure: the others are imported all the same.
 			u := &UnknownSFOrgError{Refs: []string{ref}, Known: all}
 			out = append(out, SFImport{Org: sfcli.Org{Username: ref}, Err: &Diagnosis{Code: SFOrgNotFound,
 				Title: "Not in the Salesforce CLI: " + ref, Advice: capitalize(u.Error()) + ".", Err: u}})
 			continue
 		}
-		if !slices.ContainsFunc(out, func(im SFImport) bool { return im.Err == nil && strings.EqualFold(im.Org.Username, all[i].Username) }) {
-			out = append(out, SFImport{Org: all[i]})
+		for _, o := range matches {
+			if !slices.ContainsFunc(out, func(im SFImport) bool { return im.Err == nil && strings.EqualFold(im.Org.Username, o.Username) }) {
+				out = append(out, SFImport{Org: o})
+			}
 		}
 	}
 	for i := range out {
@@ -378,8 +380,11 @@ func (e *Engine) ImportSF(ctx context.Context, refs ...string) ([]SFImport, erro
 func (e *Engine) importSF(ctx context.Context, cli *sfcli.CLI, org sfcli.Org) (_ *Grant, secret string, _ error) {
 	target := e.Settings.TargetOf(org.LoginURL)
 	method := CustomApp
-	if org.ClientID == PlatformCLI || org.ClientID == "" {
+	switch {
+	case org.ClientID == PlatformCLI || org.ClientID == "":
 		method = QuickConnect
+	case org.ClientID == e.Settings.ECAClientID:
+		method = MeshMeshApp
 	}
 	sit := Situation{Step: StepSetup, Method: method, Target: target, LoginURL: org.LoginURL}
 	au, err := cli.AuthURL(ctx, org.Username)
@@ -418,16 +423,17 @@ func quickCommand(t Target) string {
 	return "meshmesh connect --method quick --env " + string(env)
 }
 
-// indexOrg returns the index of the org ref names (alias, username in
-// any case, or org id of 15 or 18 characters), or -1.
-func indexOrg(orgs []sfcli.Org, ref string) int {
-	for i, o := range orgs {
+// matchOrgs returns the orgs ref names: an alias, a username (any case),
+// or an org id of 15 or 18 characters (all its users sf holds).
+func matchOrgs(orgs []sfcli.Org, ref string) []sfcli.Org {
+	var out []sfcli.Org
+	for _, o := range orgs {
 		if strings.EqualFold(o.Username, ref) || (o.Alias != "" && o.Alias == ref) ||
 			((len(ref) == 15 || len(ref) == 18) && len(o.OrgID) >= 15 && ref[:15] == o.OrgID[:15]) {
-			return i
+			out = append(out, o)
 		}
 	}
-	return -1
+	return out
 }
 
 // UnknownSFOrgError names orgs the Salesforce CLI does not hold.
@@ -527,6 +533,9 @@ func explainSF(se *sfcli.Error, sit Situation, waited time.Duration) *Diagnosis 
 		return d
 	case isNoRefreshToken(se):
 		d := newDiagnosis(SFNoRefreshToken, sit)
+		if sit.Target.Environment != "" {
+			d.Advice = strings.Replace(d.Advice, "(meshmesh connect --method quick)", "("+quickCommand(sit.Target)+")", 1)
+		}
 		return d
 	case se.Name == "PortInUseError" || se.Name == "EADDRINUSE":
 		return newDiagnosis(PortInUse, sit)

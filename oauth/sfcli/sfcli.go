@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -249,6 +250,11 @@ func (c *CLI) run(ctx context.Context, cmd command, v any) error {
 	x := exec.CommandContext(ctx, exe, args...)
 	x.Dir = dir
 	x.Env = append(append(append([]string(nil), c.env()...), quietEnv...), cmd.env...)
+	if path := getenv(c.env(), "PATH"); !slices.Contains(filepath.SplitList(path), filepath.Dir(exe)) {
+		// sf found outside PATH (an installer's folder): its node lives
+		// beside it, not on PATH (sf starts with "#!/usr/bin/env node").
+		x.Env = append(x.Env, "PATH="+filepath.Dir(exe)+string(filepath.ListSeparator)+path)
+	}
 	var stdout, stderr limitedBuffer
 	x.Stdout, x.Stderr = &stdout, &stderr
 	prepare(x) // its own process group, killed whole
