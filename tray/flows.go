@@ -285,8 +285,8 @@ type browserFailed struct {
 }
 
 func (e browserFailed) apply(a *app) {
-	if e.page {
-		return
+	if si := a.st.signIn; e.page || si == nil || si.id != e.id {
+		return // the page shows it; or the sign-in ended meanwhile (cancelled)
 	}
 	a.log().Info("tray: browser failed", "err", e.err)
 	a.notify(notify.Notification{

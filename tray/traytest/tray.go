@@ -280,8 +280,9 @@ func (tr *Tray) WaitMenu(t testing.TB, cond func(Item) bool) Item {
 }
 
 // Click clicks the item at path (as Item.Find finds it), as a tray host
-// does when a person picks it. It fails t when there is no such item, or
-// it is disabled or hidden. A click on an item that makes the program quit
+// does when a person picks it. A menu being rebuilt is read again until the
+// item is there (a host reads it again on LayoutUpdated); Click fails t
+// when there is still no such item, or it is disabled or hidden. A click on an item that makes the program quit
 // may find it gone before it answers: that is no failure. systray drops a
 // click that comes while the program is busy with the last one: wait for
 // the effect of a click before the next.
@@ -299,8 +300,17 @@ func (tr *Tray) ClickDisabled(t testing.TB, path ...string) {
 
 func (tr *Tray) click(t testing.TB, anyway bool, path []string) {
 	t.Helper()
-	root := tr.Menu(t)
-	item, err := root.find(path)
+	var (
+		root Item
+		item Item
+		err  error
+	)
+	for deadline := time.Now().Add(settleTimeout); ; time.Sleep(pollInterval) {
+		root = tr.Menu(t)
+		if item, err = root.find(path); err == nil || !strings.Contains(err.Error(), "no item") || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("%v; the menu is:\n%v", err, root)
 	}

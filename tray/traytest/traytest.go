@@ -57,6 +57,9 @@ const (
 	// waitTimeout bounds each wait of a test: for a tray, a menu, a
 	// notification.
 	waitTimeout = 20 * time.Second
+	// settleTimeout bounds the wait for a menu being rebuilt to show an
+	// item a click wants.
+	settleTimeout = 3 * time.Second
 	// pollInterval is how often a wait looks again.
 	pollInterval = 50 * time.Millisecond
 )
