@@ -257,11 +257,12 @@ func explain(code Code, sit Situation, sfErr, sfDesc string) *Diagnosis {
 		d.Advice = fmt.Sprintf("%s does not exist: check the domain (your org's My Domain is in Setup → My Domain, for example https://MyDomain.my.salesforce.com). If it is right, your network's DNS cannot see it: check your VPN or proxy.", host)
 	case PortInUse:
 		d.Title = "Callback port in use"
+		p := portOf(sit)
+		held := fmt.Sprintf("Port %d, where Salesforce sends the browser back (%s), is held by another program, usually a Salesforce CLI login (sf org login web) or VS Code waiting for its own login.", p, sit.redirectURL())
 		if sit.Method == QuickConnect {
-			d.Advice = fmt.Sprintf("Quick Connect's sign-in comes back to port %d (%s), and another program holds it: another sign-in (sf org login web, VS Code, or a MeshMesh sign-in still waiting). Finish or cancel that sign-in (or stop the process: lsof -i :%d on macOS and Linux, netstat -ano | findstr :%d on Windows), then try again.", portOf(sit), sit.redirectURL(), portOf(sit), portOf(sit))
-			break
+			held = fmt.Sprintf("Quick Connect's sign-in comes back to port %d (%s), and another program holds it: another sign-in (sf org login web, VS Code, or a MeshMesh sign-in still waiting).", p, sit.redirectURL())
 		}
-		d.Advice = fmt.Sprintf("Port %d, where Salesforce sends the browser back (%s), is held by another program, usually a Salesforce CLI login (sf org login web) or VS Code waiting for its own login. Finish or cancel that login (or stop the process: lsof -i :%d on macOS and Linux, netstat -ano | findstr :%d on Windows), then try again.", portOf(sit), sit.redirectURL(), portOf(sit), portOf(sit))
+		d.Advice = fmt.Sprintf("%s Finish or cancel that sign-in (or stop the process: lsof -i :%d on macOS and Linux, netstat -ano | findstr :%d on Windows), then try again.", held, p, p)
 	case LoginTimeout:
 		d.Title = "Login timed out"
 		if sit.Method == QuickConnect {
