@@ -242,7 +242,7 @@ func (e *Engine) Adopt(ctx context.Context, a Adoption) (*Grant, error) {
 	r, err := e.Refresh(ctx, a.LoginURL, App{ClientID: a.ClientID, ClientSecret: a.ClientSecret}, a.RefreshToken)
 	if err != nil {
 		var d *Diagnosis
-		if errors.As(err, &d) && a.Method != "" {
+		if errors.As(err, &d) && a.Method != "" && (d.Code == AppNotApproved || d.Code == AppBlocked || d.Code == AuthorizationFailed) {
 			// Refresh knows no method: say whose app it is.
 			d2 := explain(d.Code, sit, d.SalesforceError, d.SalesforceDescription)
 			d2.SalesforceError, d2.SalesforceDescription, d2.Err = d.SalesforceError, d.SalesforceDescription, d.Err
