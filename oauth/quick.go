@@ -362,18 +362,28 @@ func (e *Engine) ImportSF(ctx context.Context, refs ...string) ([]SFImport, erro
 			}
 		}
 	}
+	// Two orgs at a time: each is a second of sf starting, then a refresh.
+	sem := make(chan struct{}, importParallel)
 	for i := range out {
 		if out[i].Err != nil {
 			continue
 		}
 		out[i].Aliases = byUser[strings.ToLower(out[i].Org.Username)]
-		out[i].Grant, out[i].ClientSecret, out[i].Err = e.importSF(ctx, cli, out[i].Org)
-		if errors.Is(out[i].Err, context.Canceled) {
-			return nil, out[i].Err
-		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out[i].Grant, out[i].ClientSecret, out[i].Err = e.importSF(ctx, cli, out[i].Org)
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); errors.Is(err, context.Canceled) {
+		return nil, err
 	}
 	return out, nil
 }
+
+// importParallel is how many orgs ImportSF takes over at once.
+const importParallel = 2
 
 // importSF takes over one org of sf's; secret is its app's consumer
 // secret, when it is not sf's own app.
