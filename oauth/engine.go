@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/meshmesh/meshmesh/oauth/sfcli"
@@ -36,6 +37,10 @@ type Engine struct {
 	// run. Nil means "sf" from PATH with this process's environment
 	// (BROWSER is Settings.Browser).
 	SF *sfcli.CLI
+
+	// sfChecked holds the sf executables (path, size, modification time)
+	// that passed checkSF: a running tray checks each sf once.
+	sfChecked sync.Map
 
 	// Log receives what the engine does, never a token, secret or code.
 	// Nil discards it.

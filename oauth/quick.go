@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -193,11 +194,31 @@ const SFAliasPrefix = "meshmesh-"
 // checkSF checks that sf is there, recent enough and has a Node.js it
 // runs on, before the user signs in for nothing.
 func (e *Engine) checkSF(ctx context.Context, cli *sfcli.CLI, sit Situation) error {
-	if _, err := cli.Executable(); err != nil {
+	exe, err := cli.Executable()
+	if err != nil {
 		d := newDiagnosis(SFCLIRequired, sit)
 		d.Err = err
 		return d
 	}
+	// sf --version is a start of sf (~0.4 s): once for each sf file.
+	var key string
+	if fi, err := os.Stat(exe); err == nil {
+		key = fmt.Sprintf("%s\x00%d\x00%d", exe, fi.Size(), fi.ModTime().UnixNano())
+		if _, ok := e.sfChecked.Load(key); ok {
+			return nil
+		}
+	}
+	if err := e.checkVersion(ctx, cli, sit); err != nil {
+		return err
+	}
+	if key != "" {
+		e.sfChecked.Store(key, true)
+	}
+	return nil
+}
+
+// checkVersion checks sf's version and its Node.js's.
+func (e *Engine) checkVersion(ctx context.Context, cli *sfcli.CLI, sit Situation) error {
 	v, err := cli.Version(ctx)
 	if err != nil {
 		return sfError(err, sit, 0)

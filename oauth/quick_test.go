@@ -294,3 +294,34 @@ func TestQuickConnectCancelled(t *testing.T) {
 	}
 	ln.Close()
 }
+
+// A running tray checks each sf once: sf --version is a second of its
+// start. Another sf file (updated) is checked again.
+func TestQuickConnectChecksEachSFOnce(t *testing.T) {
+	w := newWorld(t)
+	count := filepath.Join(t.TempDir(), "versions")
+	sf := fakeSF(t, `if [ "$1" = --version ]; then echo x >> `+count+`; echo "@salesforce/cli/2.150.6 linux-x64 node-v22.23.5"; exit 0; fi
+echo '{"name":"AuthTimeoutError","message":"The authentication session timed out. Please try again.","exitCode":1,"status":1}'; exit 1`)
+	w.engine.SF = sf
+	req := oauth.LoginRequest{Method: oauth.QuickConnect, Target: oauth.Target{Environment: oauth.Production}}
+	checks := func() int {
+		b, _ := os.ReadFile(count)
+		return strings.Count(string(b), "x")
+	}
+	for range 2 {
+		_, err := w.engine.QuickConnect(context.Background(), req)
+		wantDiagnosis(t, err, oauth.LoginTimeout)
+	}
+	if n := checks(); n != 1 {
+		t.Errorf("sf --version ran %d times for two Quick Connects with the same sf, want 1", n)
+	}
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(sf.Path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.engine.QuickConnect(context.Background(), req)
+	wantDiagnosis(t, err, oauth.LoginTimeout)
+	if n := checks(); n != 2 {
+		t.Errorf("sf --version ran %d times after sf changed, want 2", n)
+	}
+}
