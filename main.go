@@ -744,7 +744,7 @@ func (c *cli) importSFCmd(fs *flag.FlagSet) func(context.Context, []string) erro
 					SalesforceError: d.SalesforceError, SalesforceDescription: d.SalesforceDescription, Fixes: d.Fixes,
 				}})
 				if !c.json {
-					c.say("Not imported: %s: %s. %s", sfName(im.Org.Alias, im.Org.Username), d.Title, d.Advice)
+					c.say("Not imported: %s: %s. %s", im.Org, d.Title, d.Advice)
 				}
 			case outcome == keychain.SFKept:
 				rep.Kept = append(rep.Kept, conn)
@@ -773,14 +773,6 @@ func (c *cli) importSFCmd(fs *flag.FlagSet) func(context.Context, []string) erro
 		}
 		return nil
 	}
-}
-
-// sfName is how sf names an org: its alias and username, or the username.
-func sfName(alias, username string) string {
-	if alias == "" {
-		return username
-	}
-	return alias + " (" + username + ")"
 }
 
 func (c *cli) exportSFCmd(fs *flag.FlagSet) func(context.Context, []string) error {

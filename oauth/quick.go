@@ -480,11 +480,7 @@ func (e *UnknownSFOrgError) Error() string {
 	}
 	var names []string
 	for _, o := range e.Known {
-		n := o.Username
-		if o.Alias != "" {
-			n = o.Alias + " (" + o.Username + ")"
-		}
-		names = append(names, n)
+		names = append(names, o.String())
 	}
 	return s + "; it holds " + strings.Join(names, ", ")
 }

@@ -77,6 +77,15 @@ type Org struct {
 	IsDevHub    bool   `json:"isDevHub,omitempty"`
 }
 
+// String is how sf names the org: its alias and username, or its
+// username.
+func (o Org) String() string {
+	if o.Alias == "" {
+		return o.Username
+	}
+	return o.Alias + " (" + o.Username + ")"
+}
+
 // Error is a failed sf command. Name and Message are sf's own (from its
 // --json error), for example "access_denied" and "end-user denied
 // authorization", or "AuthTimeoutError"; when sf printed no JSON (it could

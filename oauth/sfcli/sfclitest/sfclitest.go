@@ -12,7 +12,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +33,7 @@ type Env struct {
 }
 
 // New returns a private sf environment, or skips the test (fails it under
-// MESHMESH_TEST_STRICT) when sf or a recent enough node is not on PATH.
+// MESHMESH_TEST_STRICT=1) when sf or a recent enough node is not on PATH.
 // extra variables (KEY=VALUE) are added to the environment.
 func New(t testing.TB, extra ...string) *Env {
 	t.Helper()
@@ -125,23 +124,13 @@ func (e *Env) Run(t testing.TB, stdin string, args ...string) string {
 	return string(out)
 }
 
-// Files returns the names of sf's auth files under e's HOME (one per
-// username it holds).
-func (e *Env) Files(t testing.TB) []string {
-	t.Helper()
-	m, err := filepath.Glob(filepath.Join(e.Home, ".sfdx", "*@*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-// unavailable skips the test, or fails it under MESHMESH_TEST_STRICT.
+// unavailable skips the test, or fails it under MESHMESH_TEST_STRICT=1,
+// as keychaintest.Require does.
 func unavailable(t testing.TB, why string) {
 	t.Helper()
 	msg := "sfclitest: " + why + ". Install sf and Node.js 22 from the npm registry with: export PATH=\"$(bash .ci/install-sf):$PATH\""
-	if os.Getenv("MESHMESH_TEST_STRICT") != "" {
-		t.Fatal(msg)
+	if os.Getenv("MESHMESH_TEST_STRICT") == "1" {
+		t.Fatalf("%s (MESHMESH_TEST_STRICT=1: the machine must provide it)", msg)
 	}
 	t.Skip(msg)
 }
