@@ -1,6 +1,7 @@
 package keychain
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -43,6 +44,72 @@ type Connection struct {
 	// token (Quick Connect, import-sf): MeshMesh never revokes it, which
 	// would sign sf out of the org too.
 	SharedWithSF bool `json:"shared_with_sf"`
+
+	// OrgType is the org's OrganizationType ("Enterprise Edition",
+	// "Developer Edition"), TrialExpires its TrialExpirationDate (scratch
+	// and trial orgs): with IsSandbox they give its Category.
+	OrgType      string    `json:"org_type,omitempty"`
+	TrialExpires time.Time `json:"trial_expires,omitzero"`
+
+	// Group is the user's own group of the connection ("" for none: the
+	// tray groups it by its Category).
+	Group string `json:"group,omitempty"`
+	// Favourite is the connection's place among the user's favourites,
+	// 1 first; 0 when it is not one.
+	Favourite int `json:"favourite,omitempty"`
+	// LastUsed is when the connection was last opened, connected or
+	// reconnected through MeshMesh (not when a script took a token).
+	LastUsed time.Time `json:"last_used,omitzero"`
+
+	// extra holds the fields of the index entry that this version does not
+	// know (written by a newer MeshMesh): they are written back unchanged.
+	extra map[string]json.RawMessage
+}
+
+// Category is the kind of org a connection is, for grouping.
+type Category string
+
+// The categories of org.
+const (
+	CategoryProduction Category = "Production"
+	CategorySandbox    Category = "Sandbox"
+	CategoryDeveloper  Category = "Scratch & Developer" // Developer Edition, scratch and trial orgs
+)
+
+// Categories lists every Category, in the order the tray shows them.
+var Categories = []Category{CategoryProduction, CategorySandbox, CategoryDeveloper}
+
+// Category says what kind of org c is, from the Organization fields read
+// when it connected: a sandbox (IsSandbox), a Developer Edition, scratch
+// or trial org (OrganizationType, TrialExpirationDate), else production.
+// A connection made before MeshMesh read those fields is a sandbox or
+// production by IsSandbox alone.
+func (c Connection) Category() Category {
+	switch {
+	case c.IsSandbox:
+		return CategorySandbox
+	case !c.TrialExpires.IsZero(), strings.EqualFold(c.OrgType, "Developer Edition"):
+		return CategoryDeveloper
+	}
+	return CategoryProduction
+}
+
+// ParseCategory reads a category as a person types it: production,
+// sandbox, developer or scratch (any case), or the category's own name.
+func ParseCategory(s string) (Category, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "production", "prod":
+		return CategoryProduction, nil
+	case "sandbox":
+		return CategorySandbox, nil
+	case "developer", "scratch", "dev", strings.ToLower(string(CategoryDeveloper)):
+		return CategoryDeveloper, nil
+	}
+	return "", &oauth.Diagnosis{
+		Code:   CategoryInvalid,
+		Title:  fmt.Sprintf("Unknown kind of org %q", s),
+		Advice: "Say production, sandbox or developer (Developer Edition, scratch and trial orgs).",
+	}
 }
 
 // Name is how a person knows the connection: its alias, else the org name.

@@ -10,8 +10,8 @@
 // connected app its consumer secret. There is no plaintext fallback: with
 // no keychain, the store fails and says why. Every keychain call has a
 // timeout (KeyringTimeout; RotatedSaveTimeout for the only copy of a
-// rotated refresh token), and one call at a time is made: a keychain that
-// hangs is not asked again until it answers.
+// rotated refresh token), and at most KeyringParallel calls are made at
+// once: a keychain that hangs is not asked again until it answers.
 //
 // The index, connections.json in the store's folder (MESHMESH_HOME), lists
 // the connections with who and where they are and their Status. It is

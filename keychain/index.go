@@ -30,11 +30,6 @@ const indexVersion = 1
 // and the save of a rotated token (RotatedSaveTimeout).
 const LockTimeout = 2 * time.Minute
 
-type indexFile struct {
-	Version     int          `json:"version"`
-	Connections []Connection `json:"connections"`
-}
-
 // index is the non-secret list of connections: one JSON file, replaced
 // atomically, changed under a file lock shared with other processes.
 type index struct {
@@ -46,51 +41,57 @@ func (x index) path() string { return filepath.Join(x.dir, IndexFile) }
 // read returns the connections. A missing index is an empty one; a corrupt
 // one is moved aside (never overwritten) and reported with both paths.
 func (x index) read(ctx context.Context) ([]Connection, error) {
-	conns, err := x.parse()
+	f, err := x.readFile(ctx)
+	return f.Connections, err
+}
+
+// readFile is read, with the rest of the index.
+func (x index) readFile(ctx context.Context) (indexFile, error) {
+	f, err := x.parse()
 	if !errors.Is(err, errCorrupt) {
-		return conns, err
+		return f, err
 	}
 	unlock, lerr := x.lock(ctx, "connections")
 	if lerr != nil {
-		return nil, lerr
+		return indexFile{}, lerr
 	}
 	defer unlock()
-	conns, err = x.parse() // another process may have mended it meanwhile
+	f, err = x.parse() // another process may have mended it meanwhile
 	if !errors.Is(err, errCorrupt) {
-		return conns, err
+		return f, err
 	}
-	return nil, x.setAside(err)
+	return indexFile{}, x.setAside(err)
 }
 
 var errCorrupt = errors.New("corrupt index")
 
-func (x index) parse() ([]Connection, error) {
+func (x index) parse() (indexFile, error) {
 	b, err := os.ReadFile(x.path())
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return indexFile{}, nil
 	}
 	if err != nil {
-		return nil, x.failed("read", err)
+		return indexFile{}, x.failed("read", err)
 	}
 	var f indexFile
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
+		return indexFile{}, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("%w: data after the JSON object", errCorrupt)
+		return indexFile{}, fmt.Errorf("%w: data after the JSON object", errCorrupt)
 	}
 	if f.Version > indexVersion {
-		return nil, &oauth.Diagnosis{
+		return indexFile{}, &oauth.Diagnosis{
 			Code:   IndexFailed,
 			Title:  "Index written by a newer MeshMesh",
 			Advice: fmt.Sprintf("%s has format %d; this MeshMesh reads format %d. Update MeshMesh.", x.path(), f.Version, indexVersion),
 		}
 	}
 	if f.Version < 1 {
-		return nil, fmt.Errorf("%w: no version", errCorrupt)
+		return indexFile{}, fmt.Errorf("%w: no version", errCorrupt)
 	}
-	return f.Connections, nil
+	return f, nil
 }
 
 // setAside renames a corrupt index to connections.json.corrupt-<time> (a
@@ -125,30 +126,38 @@ func (x index) setAside(cause error) error {
 // update changes the connections under the index lock and writes them
 // back atomically.
 func (x index) update(ctx context.Context, change func([]Connection) ([]Connection, error)) error {
+	return x.updateFile(ctx, func(f *indexFile) error {
+		conns, err := change(f.Connections)
+		f.Connections = conns
+		return err
+	})
+}
+
+// updateFile is update for changes to the rest of the index too.
+func (x index) updateFile(ctx context.Context, change func(*indexFile) error) error {
 	unlock, err := x.lock(ctx, "connections")
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	conns, err := x.parse()
+	f, err := x.parse()
 	if errors.Is(err, errCorrupt) {
 		return x.setAside(err)
 	}
 	if err != nil {
 		return err
 	}
-	encode := func(conns []Connection) ([]byte, error) {
-		return json.MarshalIndent(indexFile{Version: indexVersion, Connections: conns}, "", "  ")
-	}
-	old, err := encode(conns)
+	f.Version = indexVersion
+	encode := func(f indexFile) ([]byte, error) { return json.MarshalIndent(f, "", "  ") }
+	old, err := encode(f)
 	if err != nil {
 		return err
 	}
-	conns, err = change(slices.Clone(conns))
-	if err != nil {
+	f.Connections, f.Links = slices.Clone(f.Connections), slices.Clone(f.Links)
+	if err := change(&f); err != nil {
 		return err
 	}
-	b, err := encode(conns)
+	b, err := encode(f)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/meshmesh/meshmesh/oauth"
@@ -61,6 +62,9 @@ const (
 	AliasInvalid        oauth.Code = "alias_invalid"
 	AliasTaken          oauth.Code = "alias_taken"
 	WrongUser           oauth.Code = "wrong_user" // a reconnect signed in as someone else
+	CategoryInvalid     oauth.Code = "category_invalid"
+	GroupInvalid        oauth.Code = "group_invalid"
+	LinkInvalid         oauth.Code = "link_invalid"
 )
 
 // secrets is the store's view of the keychain: items of one service,
@@ -70,17 +74,31 @@ type secrets struct {
 	service string
 	timeout time.Duration
 
-	// slot holds one keychain call at a time, from its start until the
-	// keychain answers, even after the caller stopped waiting: a keychain
-	// that hangs is not asked again and again (each call would leave a
-	// goroutine and a D-Bus call behind), and the next caller waits for
-	// the slot within its own timeout.
+	// slot holds up to KeyringParallel keychain calls at a time, each
+	// from its start until the keychain answers, even after the caller
+	// stopped waiting.
 	slot chan struct{}
+	// stuck counts the calls whose callers gave up on them: while one
+	// hangs, the keychain is not asked again and again (each call would
+	// leave a goroutine and a D-Bus call behind), and the next caller
+	// waits for it within its own timeout.
+	stuck *stuckCalls
 }
+
+// stuckCalls counts the keychain calls that outlived their timeout.
+type stuckCalls struct {
+	mu   sync.Mutex
+	n    int
+	wake chan struct{} // closed when n drops to 0
+}
+
+// KeyringParallel is how many keychain calls a store makes at once: a
+// health check of many connections reads their items side by side.
+const KeyringParallel = 4
 
 // newSecrets returns the view of service's items in kr.
 func newSecrets(kr Keyring, service string, timeout time.Duration) secrets {
-	return secrets{keyring: kr, service: service, timeout: timeout, slot: make(chan struct{}, 1)}
+	return secrets{keyring: kr, service: service, timeout: timeout, slot: make(chan struct{}, KeyringParallel), stuck: &stuckCalls{wake: make(chan struct{})}}
 }
 
 // item is what the keychain holds for one connection, as compact JSON.
@@ -161,19 +179,46 @@ func (s *secrets) call(ctx context.Context, what string, timeout time.Duration, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	select {
-	case s.slot <- struct{}{}:
-	case <-ctx.Done():
+	notAsked := func() error {
 		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return ctx.Err()
 		}
 		// Never asked: an earlier call still waits for the keychain.
 		return timeoutDiagnosis(what, timeout, errNotAsked)
 	}
+	for {
+		s.stuck.mu.Lock()
+		n, wake := s.stuck.n, s.stuck.wake
+		s.stuck.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return notAsked()
+		}
+	}
+	select {
+	case s.slot <- struct{}{}:
+	case <-ctx.Done():
+		return notAsked()
+	}
 	done := make(chan error, 1)
+	var finished, abandoned bool // under s.stuck.mu
 	go func() {
 		defer func() { <-s.slot }()
-		done <- f()
+		err := f()
+		s.stuck.mu.Lock()
+		finished = true
+		if abandoned {
+			if s.stuck.n--; s.stuck.n == 0 {
+				close(s.stuck.wake)
+				s.stuck.wake = make(chan struct{})
+			}
+		}
+		s.stuck.mu.Unlock()
+		done <- err
 	}()
 	select {
 	case err := <-done:
@@ -182,6 +227,12 @@ func (s *secrets) call(ctx context.Context, what string, timeout time.Duration, 
 		}
 		return keyringDiagnosis(what, err)
 	case <-ctx.Done():
+		s.stuck.mu.Lock()
+		if !finished {
+			abandoned = true
+			s.stuck.n++
+		}
+		s.stuck.mu.Unlock()
 		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return ctx.Err() // cancelled: the caller knows why
 		}

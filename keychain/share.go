@@ -94,7 +94,7 @@ func (s *Store) AddFromSF(ctx context.Context, im oauth.SFImport) (Connection, S
 		return Connection{}, "", err
 	}
 	existed := err == nil
-	opts := AddOptions{ClientSecret: im.ClientSecret} // shared as the grant says: not after a rotation
+	opts := AddOptions{ClientSecret: im.ClientSecret, imported: true} // shared as the grant says: not after a rotation
 	if !existed {
 		for _, a := range append(im.Aliases, im.Org.Alias) {
 			if a != "" && !strings.HasPrefix(a, oauth.SFAliasPrefix) && ValidateAlias(a) == nil && s.CheckAlias(ctx, a) == nil {

@@ -209,6 +209,10 @@ type AddOptions struct {
 	// SharedWithSF says that the Salesforce CLI holds the same refresh
 	// token, as the grant's own SharedWithSF does.
 	SharedWithSF bool
+
+	// imported: an org taken over from the Salesforce CLI, which nobody
+	// used yet (it does not lead the tray's Recent).
+	imported bool
 }
 
 // Add stores a grant as a connection: the tokens in the keychain first,
@@ -305,6 +309,11 @@ func (s *Store) add(ctx context.Context, g *oauth.Grant, opts AddOptions) (_ Con
 		ConnectedAt: now.UTC().Truncate(time.Second),
 
 		SharedWithSF: opts.SharedWithSF,
+		OrgType:      org.OrganizationType,
+		TrialExpires: org.TrialExpires,
+	}
+	if !opts.imported {
+		conn.LastUsed = conn.ConnectedAt
 	}
 	it := &item{
 		RefreshToken: g.Token.RefreshToken,
@@ -360,6 +369,12 @@ func (s *Store) add(ctx context.Context, g *oauth.Grant, opts AddOptions) (_ Con
 		}
 		wrote = true
 		if exists {
+			// What the user made of it stays: its group, its place among
+			// the favourites, and what a newer MeshMesh keeps.
+			conn.Group, conn.Favourite, conn.extra = prior.Group, prior.Favourite, prior.extra
+			if opts.imported {
+				conn.LastUsed = prior.LastUsed
+			}
 			conns[i] = conn
 			return conns, nil
 		}

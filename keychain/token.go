@@ -30,6 +30,33 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 	if err != nil {
 		return nil, err
 	}
+	return s.token(ctx, conn, force, true)
+}
+
+// Check refreshes conn's token to learn whether the connection still
+// works, as a health check does, and returns its status now. Unlike
+// Token, it writes the keychain only when the refresh token rotated: the
+// new access token is not cached (the cached one stays valid), so that a
+// check of many connections does not wait on a keychain write for each.
+// conn is as the caller last read it (the index is not read again).
+func (s *Store) Check(ctx context.Context, conn Connection) (Status, error) {
+	_, err := s.token(ctx, conn, true, false)
+	if err == nil {
+		return Connected, nil
+	}
+	if st := statusAfter(err); st != "" {
+		return st, err
+	}
+	var d *oauth.Diagnosis
+	if errors.As(err, &d) && d.Code == ItemMissing || errors.Is(err, errUnreadable) {
+		return NeedsReconnect, err // as missing recorded it
+	}
+	return conn.Status, err
+}
+
+// token is Token for conn; cache says whether a refreshed access token is
+// written to the keychain even when the refresh token did not rotate.
+func (s *Store) token(ctx context.Context, conn Connection, force, cache bool) (*Token, error) {
 	acct := account(conn.Username)
 	it, err := s.secrets.get(ctx, acct)
 	if err != nil {
@@ -79,7 +106,11 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 	if r.Rotated {
 		timeout = max(RotatedSaveTimeout, s.secrets.timeout) // the only copy of the new refresh token
 	}
-	if err := s.secrets.setWithin(ctx, acct, it, timeout); err != nil {
+	// Unless cache asks for it, only a rotated refresh token must last:
+	// without a write, the keychain keeps the access token it has.
+	if !cache && !r.Rotated {
+		s.log.Debug("refreshed token not cached: a check", "alias", conn.Alias)
+	} else if err := s.secrets.setWithin(ctx, acct, it, timeout); err != nil {
 		if r.Rotated {
 			// The old refresh token died with the rotation and the new one
 			// is lost: only a new login helps.

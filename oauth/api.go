@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrInvalidSession reports that Salesforce no longer accepts an access
@@ -124,19 +125,23 @@ func (e *Engine) Identify(ctx context.Context, instanceURL, accessToken string) 
 	}
 	var res struct {
 		Records []struct {
-			Name             string
-			IsSandbox        bool
-			InstanceName     string
-			OrganizationType string
+			Name                string
+			IsSandbox           bool
+			InstanceName        string
+			OrganizationType    string
+			TrialExpirationDate *string // null for orgs that do not expire
 		} `json:"records"`
 	}
-	q := url.Values{"q": {"SELECT Id, Name, IsSandbox, InstanceName, OrganizationType FROM Organization"}}
+	q := url.Values{"q": {"SELECT Id, Name, IsSandbox, InstanceName, OrganizationType, TrialExpirationDate FROM Organization"}}
 	if err := e.getJSON(ctx, base+"/services/data/v"+version+"/query?"+q.Encode(), accessToken, &res); err != nil {
 		return Org{}, err
 	}
 	if len(res.Records) > 0 {
 		r := res.Records[0]
 		org.OrgName, org.IsSandbox, org.InstanceName, org.OrganizationType = r.Name, r.IsSandbox, r.InstanceName, r.OrganizationType
+		if r.TrialExpirationDate != nil {
+			org.TrialExpires = parseSalesforceTime(*r.TrialExpirationDate)
+		}
 	}
 	return org, nil
 }
@@ -163,4 +168,15 @@ func (e *Engine) LatestAPIVersion(ctx context.Context, instanceURL, accessToken 
 		return 0
 	})
 	return newest.Version, nil
+}
+
+// parseSalesforceTime reads a dateTime as the REST API writes it,
+// 2026-12-31T23:59:59.000+0000; the zero time when it cannot.
+func parseSalesforceTime(s string) time.Time {
+	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
 }

@@ -16,10 +16,11 @@ type Org struct {
 	UserID           string
 	OrgID            string
 	OrgName          string
-	InstanceURL      string // the org's My Domain, where the API lives
-	LoginURL         string // the host that issued the tokens: refresh here
-	InstanceName     string // e.g. NA224, CS42
-	OrganizationType string // e.g. Developer Edition
+	InstanceURL      string    // the org's My Domain, where the API lives
+	LoginURL         string    // the host that issued the tokens: refresh here
+	InstanceName     string    // e.g. NA224, CS42
+	OrganizationType string    // e.g. Developer Edition
+	TrialExpires     time.Time // TrialExpirationDate: scratch and trial orgs; zero for others
 	IsSandbox        bool
 	Environment      Environment
 	Method           Method

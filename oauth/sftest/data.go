@@ -164,6 +164,10 @@ func orgRecord(o *Org, base string, fields []string) record {
 			v = o.InstanceName
 		case "OrganizationType":
 			v = o.OrganizationType
+		case "TrialExpirationDate":
+			if !o.TrialExpires.IsZero() {
+				v = o.TrialExpires.UTC().Format("2006-01-02T15:04:05.000+0000")
+			}
 		}
 		rec.values = append(rec.values, v)
 	}

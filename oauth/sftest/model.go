@@ -10,12 +10,13 @@ import (
 // An Org is a Salesforce organization. Each org added with AddOrg gets its
 // own My Domain listener.
 type Org struct {
-	ID               string // 18-character 00D… id; generated if empty
-	Name             string // e.g. "Acme Corp"; default "Org N"
-	Sandbox          bool   // sandbox orgs log in at Server.Sandbox, production orgs at Server.Production
-	InstanceName     string // default "NA224", or "CS42" for a sandbox
-	OrganizationType string // default "Developer Edition"
-	Host             *Host  // set by AddOrg: the org's My Domain; Host.URL is the instance_url
+	ID               string    // 18-character 00D… id; generated if empty
+	Name             string    // e.g. "Acme Corp"; default "Org N"
+	Sandbox          bool      // sandbox orgs log in at Server.Sandbox, production orgs at Server.Production
+	InstanceName     string    // default "NA224", or "CS42" for a sandbox
+	OrganizationType string    // default "Developer Edition"
+	TrialExpires     time.Time // TrialExpirationDate (scratch and trial orgs); zero: null
+	Host             *Host     // set by AddOrg: the org's My Domain; Host.URL is the instance_url
 }
 
 // DefaultPassword is the password of a User added without one.

@@ -1,0 +1,141 @@
+package keychain
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// The index is read and written by older and newer versions of MeshMesh
+// alike: a field this version does not know is kept as it was read and
+// written back on save, in the index file itself and in each connection.
+
+// connectionFields is Connection without its methods, for encoding/json.
+type connectionFields Connection
+
+// MarshalJSON writes c's fields, then the fields of its index entry that
+// this version does not know.
+func (c Connection) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(connectionFields(c))
+	if err != nil || len(c.extra) == 0 {
+		return b, err
+	}
+	return appendFields(b, c.extra)
+}
+
+// UnmarshalJSON reads c, keeping the fields this version does not know.
+func (c *Connection) UnmarshalJSON(b []byte) error {
+	var f connectionFields
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	extra, err := unknownFields(b, knownConnectionFields())
+	if err != nil {
+		return err
+	}
+	*c = Connection(f)
+	c.extra = extra
+	return nil
+}
+
+// indexFile is connections.json.
+type indexFile struct {
+	Version     int          `json:"version"`
+	Connections []Connection `json:"connections"`
+	// Links are the user's own quick links, offered for every connection.
+	Links []Link `json:"links,omitempty"`
+
+	extra map[string]json.RawMessage
+}
+
+type indexFields indexFile
+
+func (f indexFile) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(indexFields(f))
+	if err != nil || len(f.extra) == 0 {
+		return b, err
+	}
+	return appendFields(b, f.extra)
+}
+
+func (f *indexFile) UnmarshalJSON(b []byte) error {
+	var v indexFields
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	extra, err := unknownFields(b, knownIndexFields())
+	if err != nil {
+		return err
+	}
+	*f = indexFile(v)
+	f.extra = extra
+	return nil
+}
+
+var (
+	knownConnectionFields = sync.OnceValue(func() map[string]bool { return jsonNames(reflect.TypeFor[connectionFields]()) })
+	knownIndexFields      = sync.OnceValue(func() map[string]bool { return jsonNames(reflect.TypeFor[indexFields]()) })
+)
+
+// jsonNames returns the JSON names of t's exported fields.
+func jsonNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names[strings.ToLower(name)] = true
+	}
+	return names
+}
+
+// unknownFields returns the members of JSON object b whose names are not
+// in known (compared as encoding/json does, without regard to case), or
+// nil when there are none.
+func unknownFields(b []byte, known map[string]bool) (map[string]json.RawMessage, error) {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return nil, err
+	}
+	for name := range all {
+		if known[strings.ToLower(name)] {
+			delete(all, name)
+		}
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	return all, nil
+}
+
+// appendFields adds extra's members, by name, to the end of JSON object
+// b.
+func appendFields(b []byte, extra map[string]json.RawMessage) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Write(b[:len(b)-1]) // without its closing brace
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		if buf.Len() > 1 {
+			buf.WriteByte(',')
+		}
+		k, err := json.Marshal(name)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(k)
+		buf.WriteByte(':')
+		buf.Write(extra[name])
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
