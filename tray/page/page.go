@@ -82,6 +82,10 @@ type Options struct {
 	// Connector runs the connections the user asks for.
 	Connector Connector
 
+	// Orgs lists the connections for the Orgs view and runs its actions.
+	// Nil shows no Orgs view.
+	Orgs Orgs
+
 	// Title is the product's name, "MeshMesh" or "MeshMesh (Demo)": it is
 	// shown in the window title and the heading. Empty means "MeshMesh".
 	Title string
