@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,7 +22,8 @@ import (
 const (
 	DefaultHealthEvery = 30 * time.Minute // a health check of every connection
 	DefaultPollEvery   = time.Second      // a look at the index for changes made by the command line
-	DefaultParallel    = 4                // connections checked at once
+	DefaultParallel    = 24               // connections checked at once
+	DefaultPerHost     = 16               // of them at one login host (login.salesforce.com)
 	checkTimeout       = 45 * time.Second // one connection's health check
 	actionTimeout      = 2 * time.Minute  // open, remove, copy
 )
@@ -55,6 +57,7 @@ type app struct {
 	flows  sync.WaitGroup
 
 	st       state
+	version  uint64   // counts the changes of st.conns, for the Orgs page
 	attempts attempts // sign-ins started from the Connections page
 	lastStat indexStat
 }
@@ -63,11 +66,13 @@ type app struct {
 type state struct {
 	title        string
 	conns        []keychain.Connection
+	links        []oauth.Link // the user's own quick links
 	listErr      error
 	checking     map[string]bool // usernames being checked
 	checkingAll  bool
 	checkAsked   bool            // the running check was asked for: say how it went
 	signIn       *signIn         // the browser sign-in holding the callback port
+	queue        []string        // usernames to reconnect once it ends (Reconnect all)
 	busy         int             // flows running
 	autostart    bool            // start at login, as the system says
 	autostartErr error           // the registration cannot be read
@@ -172,6 +177,7 @@ func (a *app) loop() {
 			a.do(action{kind: actPage})
 		case ev := <-a.events:
 			ev.apply(a)
+			a.drain()
 		case <-poll.C:
 			if a.indexChanged() {
 				a.reload()
@@ -185,6 +191,25 @@ func (a *app) loop() {
 			return
 		}
 		a.render()
+	}
+}
+
+// drainMax bounds the events applied before the state is shown again.
+const drainMax = 256
+
+// drain applies the events already waiting, so that a burst of them (a
+// check of a thousand connections) is shown once, not once each.
+func (a *app) drain() {
+	for range drainMax {
+		if a.quit {
+			return
+		}
+		select {
+		case ev := <-a.events:
+			ev.apply(a)
+		default:
+			return
+		}
 	}
 }
 
@@ -234,8 +259,10 @@ func (a *app) do(act action) {
 		a.quit = true
 	case actCancel:
 		// A button of an old notification names its sign-in: it must not
-		// cancel a later one.
+		// cancel a later one. Cancelling one of Reconnect all's cancels
+		// the rest.
 		if si := a.st.signIn; si != nil && (act.ref == "" || act.ref == si.id) {
+			a.st.queue = nil
 			si.cancel()
 		}
 	case actReopen, actCopyLink:
@@ -250,7 +277,17 @@ func (a *app) do(act action) {
 			a.copy("sign-in link", si.url)
 		}
 	case actOpen:
-		a.withConnection(act.ref, a.open)
+		a.withConnection(act.ref, func(c keychain.Connection) { a.open(c, "") })
+	case actLink:
+		a.withConnection(act.ref, func(c keychain.Connection) { a.open(c, act.path) })
+	case actPin, actUnpin:
+		a.withConnection(act.ref, func(c keychain.Connection) { a.pin(c, act.kind == actPin) })
+	case actGroup:
+		a.withConnection(act.ref, func(c keychain.Connection) { a.openPage(page.OrgFragment(c.Username)) })
+	case actFind:
+		a.openPage(page.OrgsFragment)
+	case actReconnectAll:
+		a.reconnectAll()
 	case actReconnect:
 		a.withConnection(act.ref, a.reconnect)
 	case actCopyUser:
@@ -429,7 +466,7 @@ func (a *app) reload() {
 	a.indexChanged()
 	ctx, cancel := context.WithTimeout(a.ctx, 10*time.Second)
 	defer cancel()
-	conns, err := a.opts.Store.List(ctx)
+	x, err := a.opts.Store.Read(ctx)
 	if err != nil {
 		if a.st.listErr == nil {
 			a.notifyFailure(err, oauth.Situation{}, nil, "", false)
@@ -439,19 +476,47 @@ func (a *app) reload() {
 		return
 	}
 	a.st.listErr = nil
-	a.st.conns = conns
+	a.st.conns, a.st.links = x.Connections, x.Links
+	a.version++
 	a.tellDead()
 }
 
+// deadAtOnce is how many connections found dead at once are told one by
+// one; more are told in one notification.
+const deadAtOnce = 3
+
 // tellDead notifies each connection that needs reconnect, once: again only
-// after it worked in between.
+// after it worked in between. More than deadAtOnce at once are told in one
+// notification, unless a check a person asked for tells them itself
+// (a.st.checkAsked).
 func (a *app) tellDead() {
 	live := map[string]bool{}
+	var dead []keychain.Connection
 	for _, c := range a.st.conns {
 		live[c.Username] = true
 		switch {
 		case c.Status == keychain.NeedsReconnect && !a.st.notified[c.Username] && !a.st.checking[c.Username]:
 			a.st.notified[c.Username] = true
+			dead = append(dead, c)
+		case c.Status == keychain.Connected:
+			delete(a.st.notified, c.Username)
+			delete(a.st.diagnoses, c.Username)
+		}
+	}
+	switch {
+	case len(dead) > deadAtOnce && !a.st.checkAsked:
+		names := make([]string, len(dead))
+		for i, c := range dead {
+			names[i] = c.Name()
+		}
+		a.notify(notify.Notification{
+			Title:   fmt.Sprintf("%d connections need reconnect", len(dead)),
+			Body:    "Their sign-ins no longer work: " + listNames(names, 5) + ". Reconnect them one after another, or from the Orgs page.",
+			Actions: []notify.Action{{Key: action{kind: actReconnectAll}.key(), Label: "Reconnect all"}, {Key: action{kind: actFind}.key(), Label: "Open Orgs page"}},
+			Urgent:  true,
+		})
+	case len(dead) <= deadAtOnce:
+		for _, c := range dead {
 			body := "Its sign-in no longer works: reconnect to use it again."
 			if d := a.st.diagnoses[c.Username]; d != nil {
 				body = d.Title + ". " + d.FirstSentence()
@@ -462,9 +527,6 @@ func (a *app) tellDead() {
 				Actions: []notify.Action{{Key: action{kind: actReconnect, ref: c.Username}.key(), Label: "Reconnect"}},
 				Urgent:  true,
 			})
-		case c.Status == keychain.Connected:
-			delete(a.st.notified, c.Username)
-			delete(a.st.diagnoses, c.Username)
 		}
 	}
 	for _, m := range []map[string]bool{a.st.notified, a.st.checking} {
@@ -507,6 +569,14 @@ func (a *app) toggleAutostart() {
 		a.notify(notify.Notification{Title: "Start at login not changed", Body: err.Error()})
 	}
 	a.readAutostart()
+}
+
+// listNames says up to n names, then how many more: "a, b, c and 7 more".
+func listNames(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }
 
 // describe names a connection for people: "acme-uat (admin@acme.com)".

@@ -521,7 +521,7 @@ func TestSameShape(t *testing.T) {
 		var out []*shownItem
 		for _, it := range items {
 			s := &shownItem{it: it}
-			s.children = show(it.children)
+			s.children = show(it.submenu())
 			out = append(out, s)
 		}
 		return out

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -321,6 +322,7 @@ type signedIn struct {
 
 func (e signedIn) apply(a *app) {
 	a.st.signIn = nil
+	defer a.nextInQueue()
 	if e.err != nil {
 		var conn *keychain.Connection
 		if e.req.reconnect != nil {
@@ -382,21 +384,70 @@ func (a *app) retry(id string, env oauth.Environment) {
 	}
 }
 
-// open opens conn in the browser, signed in, through a single-use
-// frontdoor URL that never reaches a process argument.
-func (a *app) open(conn keychain.Connection) {
+// open opens conn in the browser, signed in, at path ("" for its home),
+// through a single-use frontdoor URL that never reaches a process
+// argument; the org becomes the most recent.
+func (a *app) open(conn keychain.Connection, path string) {
 	a.goFlow(func(ctx context.Context) event {
 		ctx, cancel := context.WithTimeout(ctx, actionTimeout)
 		defer cancel()
 		err := a.opts.Store.Use(ctx, conn.Username, func(ctx context.Context, tok *keychain.Token) error {
-			u, err := a.opts.Engine.FrontdoorURL(ctx, tok.InstanceURL, tok.AccessToken, "")
+			u, err := a.opts.Engine.FrontdoorURL(ctx, tok.InstanceURL, tok.AccessToken, path)
 			if err != nil {
 				return err
 			}
 			return oauth.OpenSecretURL(ctx, a.opts.Engine.Settings.Browser, u)
 		})
+		if err == nil {
+			if merr := a.opts.Store.MarkUsed(ctx, conn.Username); merr != nil {
+				a.log().Warn("tray: last use not recorded", "connection", conn.Name(), "err", merr)
+			}
+		}
 		return failed{err: err, conn: conn, sit: oauth.Situation{Step: oauth.StepRefresh, Method: conn.Method}, reload: true}
 	})
+}
+
+// pin makes conn a favourite, or no longer one.
+func (a *app) pin(conn keychain.Connection, pinned bool) {
+	a.goFlow(func(ctx context.Context) event {
+		ctx, cancel := context.WithTimeout(ctx, actionTimeout)
+		defer cancel()
+		_, err := a.opts.Store.SetFavourite(ctx, conn.Username, pinned)
+		return failed{err: err, sit: oauth.Situation{Step: oauth.StepSetup}, reload: true}
+	})
+}
+
+// reconnectAll reconnects every connection that needs it, one browser
+// sign-in after another: the rest wait in the queue while one holds the
+// callback port.
+func (a *app) reconnectAll() {
+	for _, c := range a.st.conns {
+		if c.Status == keychain.NeedsReconnect && !slices.Contains(a.st.queue, c.Username) &&
+			(a.st.signIn == nil || a.st.signIn.what != c.Name()) {
+			a.st.queue = append(a.st.queue, c.Username)
+		}
+	}
+	if len(a.st.queue) == 0 {
+		a.notify(notify.Notification{Title: "Nothing to reconnect", Body: "Every connection works."})
+		return
+	}
+	if a.st.signIn == nil {
+		a.nextInQueue()
+	}
+}
+
+// nextInQueue starts the next reconnect of Reconnect all, if any: the
+// first queued connection that still needs it.
+func (a *app) nextInQueue() {
+	for len(a.st.queue) > 0 && a.st.signIn == nil {
+		u := a.st.queue[0]
+		a.st.queue = a.st.queue[1:]
+		i := slices.IndexFunc(a.st.conns, func(c keychain.Connection) bool { return c.Username == u })
+		if i < 0 || a.st.conns[i].Status != keychain.NeedsReconnect {
+			continue // removed, or reconnected meanwhile
+		}
+		a.reconnect(a.st.conns[i])
+	}
 }
 
 // remove revokes conn's token and forgets it; the notification says how to
@@ -528,60 +579,101 @@ func (a *app) openURL(u string) {
 
 // checkAll refreshes every connection, a few at a time, to learn which
 // still work. asked says a person asked: they hear how it went.
+//
+// At most Options.Parallel connections are checked at once, and at most
+// PerHost of them at one login host (most orgs refresh at
+// login.salesforce.com). A check writes the keychain only for a rotated
+// token (keychain.Store.Check), and its result changes the state in
+// memory: the index is read again once, at the end.
 func (a *app) checkAll(asked bool) {
 	if a.st.checkingAll || len(a.st.conns) == 0 {
 		return
 	}
 	a.st.checkingAll, a.st.checkAsked = true, asked
-	conns := append([]keychain.Connection(nil), a.st.conns...)
+	conns := slices.Clone(a.st.conns)
 	for _, c := range conns {
 		a.st.checking[c.Username] = true
 	}
 	a.goFlow(func(ctx context.Context) event {
-		sem := make(chan struct{}, a.opts.Parallel)
+		todo := make(chan keychain.Connection)
+		hosts := map[string]chan struct{}{}
+		var mu sync.Mutex
+		slot := func(c keychain.Connection) chan struct{} {
+			mu.Lock()
+			defer mu.Unlock()
+			h := hostOf(c.LoginURL)
+			if hosts[h] == nil {
+				hosts[h] = make(chan struct{}, a.opts.PerHost)
+			}
+			return hosts[h]
+		}
 		var wg sync.WaitGroup
-		for _, c := range conns {
+		for range min(a.opts.Parallel, len(conns)) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				select {
-				case sem <- struct{}{}:
-				case <-ctx.Done():
-					return
+				for c := range todo {
+					sem := slot(c)
+					select {
+					case sem <- struct{}{}:
+					case <-ctx.Done():
+						continue
+					}
+					cctx, cancel := context.WithTimeout(ctx, checkTimeout)
+					status, err := a.opts.Store.Check(cctx, c)
+					cancel()
+					<-sem
+					a.send(checked{conn: c, status: status, err: err})
 				}
-				defer func() { <-sem }()
-				cctx, cancel := context.WithTimeout(ctx, checkTimeout)
-				defer cancel()
-				_, err := a.opts.Store.Token(cctx, c.Username, true)
-				a.send(checked{conn: c, err: err})
 			}()
 		}
+	feed:
+		for _, c := range conns {
+			select {
+			case todo <- c:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		close(todo)
 		wg.Wait()
 		return checkedAll{}
 	})
 }
 
-// checked is the end of one connection's check.
+// hostOf is the host of a login URL, for the per-host limit.
+func hostOf(loginURL string) string {
+	if u, err := url.Parse(loginURL); err == nil && u.Host != "" {
+		return strings.ToLower(u.Host)
+	}
+	return loginURL
+}
+
+// checked is the end of one connection's check: its status now.
 type checked struct {
-	conn keychain.Connection
-	err  error
+	conn   keychain.Connection
+	status keychain.Status
+	err    error
 }
 
 func (e checked) apply(a *app) {
 	u := e.conn.Username
 	delete(a.st.checking, u)
 	delete(a.st.unchecked, u)
-	var d *oauth.Diagnosis
-	if e.err != nil {
-		d = oauth.Diagnose(e.err, oauth.Situation{Step: oauth.StepRefresh, Method: e.conn.Method})
-		a.st.diagnoses[u] = d
-		a.log().Info("tray: check failed", "connection", e.conn.Name(), "code", d.Code)
+	if i := slices.IndexFunc(a.st.conns, func(c keychain.Connection) bool { return c.Username == u }); i >= 0 && e.status != "" {
+		a.st.conns[i].Status = e.status
+		a.version++
 	}
-	a.reload()
+	if e.err == nil {
+		return
+	}
+	d := oauth.Diagnose(e.err, oauth.Situation{Step: oauth.StepRefresh, Method: e.conn.Method})
+	a.st.diagnoses[u] = d
+	a.log().Info("tray: check failed", "connection", e.conn.Name(), "code", d.Code)
 	// A failure that did not find the connection dead (a locked keychain,
 	// Salesforce unreachable) leaves it unchecked, whatever the index
 	// said before.
-	if d != nil && !slices.ContainsFunc(a.st.conns, func(c keychain.Connection) bool { return c.Username == u && c.Status == keychain.NeedsReconnect }) {
+	if e.status != keychain.NeedsReconnect {
 		a.st.unchecked[u] = d
 	}
 }
@@ -591,6 +683,9 @@ type checkedAll struct{}
 
 func (checkedAll) apply(a *app) {
 	a.st.checkingAll = false
+	a.reload() // once, with what the checks changed; tells who died
+	asked := a.st.checkAsked
+	a.st.checkAsked = false
 	var dead, unchecked []string
 	var why *oauth.Diagnosis
 	for _, c := range a.st.conns {
@@ -606,7 +701,7 @@ func (checkedAll) apply(a *app) {
 		}
 	}
 	n := len(a.st.conns)
-	if !a.st.checkAsked {
+	if !asked {
 		// Unasked, only what needs the person: not being offline, which
 		// passes by itself.
 		switch {
@@ -626,13 +721,17 @@ func (checkedAll) apply(a *app) {
 	switch {
 	case len(dead) > 0 && len(unchecked) > 0:
 		msg.Title = fmt.Sprintf("%d of %d connections need reconnect; %d could not be checked", len(dead), n, len(unchecked))
-		msg.Body = fmt.Sprintf("Reconnect %s from its menu. %s: %s.", strings.Join(dead, ", "), strings.Join(unchecked, ", "), why.Title)
+		msg.Body = fmt.Sprintf("Reconnect %s from its menu. %s: %s.", listNames(dead, 5), listNames(unchecked, 5), why.Title)
 	case len(dead) > 0:
 		msg.Title = fmt.Sprintf("%d of %d connections need reconnect", len(dead), n)
-		msg.Body = strings.Join(dead, ", ") + ": choose Reconnect in its menu."
+		msg.Body = listNames(dead, 5) + ": choose Reconnect in its menu, or Reconnect all."
 	case len(unchecked) > 0:
 		msg.Title = fmt.Sprintf("%d of %d connections could not be checked", len(unchecked), n)
-		msg.Body = fmt.Sprintf("%s: %s. %s", strings.Join(unchecked, ", "), why.Title, why.FirstSentence())
+		msg.Body = fmt.Sprintf("%s: %s. %s", listNames(unchecked, 5), why.Title, why.FirstSentence())
+	}
+	if len(dead) > 0 {
+		msg.Actions = []notify.Action{{Key: action{kind: actReconnectAll}.key(), Label: "Reconnect all"}}
+		msg.Urgent = true
 	}
 	a.notify(msg)
 }

@@ -9,8 +9,11 @@ import (
 )
 
 // item is one entry of the menu as the state says it should look: the tray
-// renders a tree of items, and rebuilds it whenever the state changes.
+// renders a tree of items, and shows it again whenever the state changes.
 type item struct {
+	// key tells the item from its siblings across renders (see
+	// dbusmenu.Item.Key); empty means its action, else its label.
+	key       string
 	label     string
 	tooltip   string
 	disabled  bool
@@ -20,6 +23,29 @@ type item struct {
 	separator bool
 	do        action // what a click does; the zero action does nothing
 	children  []item
+	// lazy, when set, gives the items of the submenu when it is opened
+	// (an org's actions: a thousand submenus nobody opens cost nothing).
+	// It reads only what it captured: it may run on another goroutine.
+	lazy func() []item
+}
+
+// submenu returns the items of its submenu, made now if lazy.
+func (it item) submenu() []item {
+	if it.lazy != nil {
+		return it.lazy()
+	}
+	return it.children
+}
+
+// id is the item's identity among its siblings.
+func (it item) id() string {
+	switch {
+	case it.key != "":
+		return it.key
+	case it.do.kind != actNone:
+		return "do:" + it.do.key()
+	}
+	return "label:" + it.label
 }
 
 // actionKind says what a menu click or a notification button asks for.
@@ -27,24 +53,30 @@ type actionKind string
 
 // The actions of the menu and of notifications.
 const (
-	actNone      actionKind = ""
-	actOpen      actionKind = "open"      // open ref in the browser, signed in
-	actReconnect actionKind = "reconnect" // log ref in again
-	actCopyUser  actionKind = "copy-username"
-	actCopyURL   actionKind = "copy-instance-url"
-	actRemove    actionKind = "remove"
-	actQuick     actionKind = "quick" // Quick Connect to env
-	actImportSF  actionKind = "import-sf"
-	actPage      actionKind = "page"    // open the Connections page
-	actInstall   actionKind = "install" // open the package install page of env (custom: the page)
-	actOpenURL   actionKind = "url"     // open ref, a URL that holds no secret
-	actRetry     actionKind = "retry"   // run failed sign-in ref again in env
-	actCheckAll  actionKind = "check"
-	actCancel    actionKind = "cancel" // cancel the sign-in in progress (ref: only if it is sign-in ref)
-	actReopen    actionKind = "reopen" // open sign-in ref's page in the browser again
-	actCopyLink  actionKind = "copy-sign-in-link"
-	actAutostart actionKind = "autostart"
-	actQuit      actionKind = "quit"
+	actNone         actionKind = ""
+	actOpen         actionKind = "open"      // open ref in the browser, signed in
+	actReconnect    actionKind = "reconnect" // log ref in again
+	actCopyUser     actionKind = "copy-username"
+	actCopyURL      actionKind = "copy-instance-url"
+	actRemove       actionKind = "remove"
+	actLink         actionKind = "link"          // open ref at path, signed in (a quick link)
+	actPin          actionKind = "pin"           // make ref a favourite
+	actUnpin        actionKind = "unpin"         // no longer a favourite
+	actGroup        actionKind = "group"         // the Orgs page at ref's row, to set its group
+	actFind         actionKind = "find"          // the Orgs page, to find an org
+	actReconnectAll actionKind = "reconnect-all" // reconnect every org that needs it, one after another
+	actQuick        actionKind = "quick"         // Quick Connect to env
+	actImportSF     actionKind = "import-sf"
+	actPage         actionKind = "page"    // open the Connections page
+	actInstall      actionKind = "install" // open the package install page of env (custom: the page)
+	actOpenURL      actionKind = "url"     // open ref, a URL that holds no secret
+	actRetry        actionKind = "retry"   // run failed sign-in ref again in env
+	actCheckAll     actionKind = "check"
+	actCancel       actionKind = "cancel" // cancel the sign-in in progress (ref: only if it is sign-in ref)
+	actReopen       actionKind = "reopen" // open sign-in ref's page in the browser again
+	actCopyLink     actionKind = "copy-sign-in-link"
+	actAutostart    actionKind = "autostart"
+	actQuit         actionKind = "quit"
 )
 
 // action is a click's meaning: a kind and what it applies to.
@@ -52,17 +84,21 @@ type action struct {
 	kind actionKind
 	ref  string            // a connection's username; a URL for actOpenURL; a failed sign-in's id for actRetry; a sign-in's for actCancel, actReopen, actCopyLink
 	env  oauth.Environment // for actQuick, actInstall and actRetry
+	path string            // a page of the org, for actLink
 }
 
-// key encodes a for a notification button; parseAction reads it back.
-func (a action) key() string { return string(a.kind) + "\x1f" + string(a.env) + "\x1f" + a.ref }
+// key encodes a for a menu item's click or a notification button;
+// parseAction reads it back.
+func (a action) key() string {
+	return string(a.kind) + "\x1f" + string(a.env) + "\x1f" + a.ref + "\x1f" + a.path
+}
 
 func parseAction(key string) (action, bool) {
-	parts := strings.SplitN(key, "\x1f", 3)
-	if len(parts) != 3 {
+	parts := strings.SplitN(key, "\x1f", 4)
+	if len(parts) != 4 {
 		return action{}, false
 	}
-	return action{kind: actionKind(parts[0]), env: oauth.Environment(parts[1]), ref: parts[2]}, true
+	return action{kind: actionKind(parts[0]), env: oauth.Environment(parts[1]), ref: parts[2], path: parts[3]}, true
 }
 
 // mark is the state sign in front of a connection.
@@ -109,32 +145,24 @@ func header(title string, n int, unreadable bool) string {
 	return fmt.Sprintf("%s — %d orgs", title, n)
 }
 
-// menu returns the menu the state asks for.
+// menu returns the menu the state asks for: the header, the orgs (see
+// orgsMenu), then what adds and checks connections.
 func (s *state) menu() []item {
-	m := []item{{label: header(s.title, len(s.conns), s.listErr != nil), disabled: true, tooltip: s.tooltip()}}
+	m := []item{{label: header(s.title, len(s.conns), s.listErr != nil), tooltip: s.tooltip(), do: action{kind: actFind},
+		disabled: len(s.conns) == 0 || s.listErr != nil}}
 	// Always there, hidden when no sign-in runs: the menu keeps its shape.
 	cancel := item{label: "Cancel sign-in", hidden: true, do: action{kind: actCancel}}
 	if s.signIn != nil {
 		cancel.label, cancel.hidden = "Cancel sign-in ("+s.signIn.what+")", false
+		if n := len(s.queue); n > 0 {
+			cancel.label += fmt.Sprintf(", %d more queued", n)
+		}
 	}
 	m = append(m, cancel)
-	m = append(m, item{separator: true})
-	for _, c := range s.conns {
-		m = append(m, item{
-			label:   connectionLabel(c, s.checking[c.Username], s.unchecked[c.Username]),
-			tooltip: fmt.Sprintf("%s, %s (%s)", c.OrgName, c.InstanceURL, c.Environment),
-			children: []item{
-				{label: "Open in browser", do: action{kind: actOpen, ref: c.Username}},
-				{label: "Reconnect", do: action{kind: actReconnect, ref: c.Username}},
-				{label: "Copy username", do: action{kind: actCopyUser, ref: c.Username}},
-				{label: "Copy instance URL", do: action{kind: actCopyURL, ref: c.Username}},
-				{separator: true},
-				{label: "Remove", tooltip: "Revoke its token at Salesforce and forget it", do: action{kind: actRemove, ref: c.Username}},
-			},
-		})
-	}
-	if len(s.conns) > 0 {
-		m = append(m, item{separator: true})
+	m = append(m, item{separator: true, key: "sep:orgs"})
+	if orgs := s.orgsMenu(); len(orgs) > 0 {
+		m = append(m, orgs...)
+		m = append(m, item{separator: true, key: "sep:add"})
 	}
 	m = append(m,
 		item{label: "Add connection", children: []item{
@@ -149,7 +177,7 @@ func (s *state) menu() []item {
 			{label: "Custom domain…", do: action{kind: actInstall, env: oauth.CustomDomain}},
 		}},
 		item{label: "Check all connections", disabled: len(s.conns) == 0 || s.checkingAll, do: action{kind: actCheckAll}},
-		item{separator: true},
+		item{separator: true, key: "sep:quit"},
 		item{label: "Start at login", checkbox: true, checked: s.autostart, disabled: s.autostartErr != nil, tooltip: errText(s.autostartErr), do: action{kind: actAutostart}},
 		item{label: "Quit", do: action{kind: actQuit}},
 	)

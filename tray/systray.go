@@ -66,7 +66,7 @@ func sameShape(shown []*shownItem, items []item) bool {
 	}
 	for i, s := range shown {
 		it := items[i]
-		if s.it.separator != it.separator || s.it.checkbox != it.checkbox || s.it.do != it.do || !sameShape(s.children, it.children) {
+		if s.it.separator != it.separator || s.it.checkbox != it.checkbox || s.it.do != it.do || !sameShape(s.children, it.submenu()) {
 			return false
 		}
 	}
@@ -99,7 +99,7 @@ func (u *systrayUI) add(parent *shownItem, it item) *shownItem {
 	if it.hidden {
 		s.mi.Hide()
 	}
-	for _, c := range it.children {
+	for _, c := range it.submenu() {
 		s.children = append(s.children, u.add(s, c))
 	}
 	go u.forward(s)
@@ -164,8 +164,9 @@ func (s *shownItem) update(it item) {
 			s.mi.Uncheck()
 		}
 	}
+	kids := it.submenu()
 	for i, c := range s.children {
-		c.update(it.children[i])
+		c.update(kids[i])
 	}
 }
 

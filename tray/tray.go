@@ -38,7 +38,8 @@ type Options struct {
 
 	HealthEvery time.Duration // 0: DefaultHealthEvery
 	PollEvery   time.Duration // 0: DefaultPollEvery
-	Parallel    int           // 0: DefaultParallel
+	Parallel    int           // connections checked at once; 0: DefaultParallel
+	PerHost     int           // of them at one login host; 0: DefaultPerHost
 }
 
 func (o *Options) setDefaults() {
@@ -59,6 +60,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Parallel <= 0 {
 		o.Parallel = DefaultParallel
+	}
+	if o.PerHost <= 0 {
+		o.PerHost = DefaultPerHost
 	}
 }
 
@@ -82,7 +86,7 @@ func Run(ctx context.Context, opts Options) error {
 	u.setTooltip(opts.Title)
 
 	done := make(chan struct{})
-	systray.Run(func() {
+	showTray(a, u, func() {
 		// onReady must not block: the menu is not served until it returns.
 		go func() {
 			defer close(done)

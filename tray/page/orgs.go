@@ -2,6 +2,7 @@ package page
 
 import (
 	"context"
+	"net/url"
 	"time"
 
 	"github.com/meshmesh/meshmesh/oauth"
@@ -76,3 +77,10 @@ type Orgs interface {
 	// notifies how they end, and the next OrgsView shows it.
 	OrgAction(ctx context.Context, act OrgAction) error
 }
+
+// OrgsFragment is the fragment of the page's URL that opens the Orgs view.
+const OrgsFragment = "orgs"
+
+// OrgFragment is the fragment of the page's URL that opens the Orgs view
+// at the row of connection username.
+func OrgFragment(username string) string { return OrgsFragment + ":" + url.QueryEscape(username) }
