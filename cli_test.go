@@ -29,6 +29,9 @@ import (
 
 func TestMain(m *testing.M) {
 	sftest.RunBrowserFromEnv() // the browser the program launches
+	if os.Getenv("MESHMESH_TEST_SEED") == "1" {
+		os.Exit(seedKeychain()) // the keychain of many orgs (seedOrgs)
+	}
 	if os.Getenv("MESHMESH_TEST_MAIN") == "1" {
 		main() // the program under test
 	}
@@ -53,6 +56,7 @@ type e2e struct {
 	app     *sftest.App
 	eca     *sftest.App
 	env     map[string]string // the program's environment
+	bin     string            // the program; empty: this test binary
 }
 
 func newE2E(t *testing.T, opts ...keychaintest.Option) *e2e {
@@ -154,7 +158,11 @@ func (e *e2e) runIn(stdin string, args ...string) result {
 }
 
 func (e *e2e) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	bin := os.Args[0]
+	if e.bin != "" {
+		bin = e.bin
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	for k, v := range e.env {
 		if v != "" {
 			cmd.Env = append(cmd.Env, k+"="+v)

@@ -58,12 +58,18 @@ func (s *Store) Check(ctx context.Context, conn Connection) (Status, error) {
 // written to the keychain even when the refresh token did not rotate.
 func (s *Store) token(ctx context.Context, conn Connection, force, cache bool) (*Token, error) {
 	acct := account(conn.Username)
-	it, err := s.secrets.get(ctx, acct)
-	if err != nil {
-		return nil, s.missing(ctx, conn, err)
-	}
-	if tok := s.cached(conn, it, force); tok != nil {
-		return tok, nil
+	// A check (!cache) reads the item once, under the lock: a keychain
+	// read is the slowest step of a check of many connections.
+	var issuedBefore int64 = -1
+	if cache {
+		it, err := s.secrets.get(ctx, acct)
+		if err != nil {
+			return nil, s.missing(ctx, conn, err)
+		}
+		if tok := s.cached(conn, it, force); tok != nil {
+			return tok, nil
+		}
+		issuedBefore = it.IssuedAt
 	}
 
 	// One refresh at a time per connection, across processes: with
@@ -73,11 +79,11 @@ func (s *Store) token(ctx context.Context, conn Connection, force, cache bool) (
 		return nil, err
 	}
 	defer unlock()
-	issuedBefore := it.IssuedAt
-	if it, err = s.secrets.get(ctx, acct); err != nil {
+	it, err := s.secrets.get(ctx, acct)
+	if err != nil {
 		return nil, s.missing(ctx, conn, err)
 	}
-	if it.IssuedAt > issuedBefore && it.AccessToken != "" {
+	if issuedBefore >= 0 && it.IssuedAt > issuedBefore && it.AccessToken != "" {
 		// Another process refreshed it while we waited: that one is new.
 		return conn.token(it, conn.InstanceURL), nil
 	}

@@ -488,14 +488,16 @@ const deadAtOnce = 3
 // tellDead notifies each connection that needs reconnect, once: again only
 // after it worked in between. More than deadAtOnce at once are told in one
 // notification, unless a check a person asked for tells them itself
-// (a.st.checkAsked).
+// (a.st.checkAsked). While a check runs, nothing is told: it tells at its
+// end.
 func (a *app) tellDead() {
 	live := map[string]bool{}
 	var dead []keychain.Connection
 	for _, c := range a.st.conns {
 		live[c.Username] = true
 		switch {
-		case c.Status == keychain.NeedsReconnect && !a.st.notified[c.Username] && !a.st.checking[c.Username]:
+		case c.Status == keychain.NeedsReconnect && !a.st.notified[c.Username] && !a.st.checkingAll:
+			// (A check tells at its end, all at once.)
 			a.st.notified[c.Username] = true
 			dead = append(dead, c)
 		case c.Status == keychain.Connected:

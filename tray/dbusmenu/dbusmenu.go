@@ -65,7 +65,8 @@ func (it *Item) key() string {
 // node is an item on show, with its id.
 type node struct {
 	id       int32
-	it       Item // as shown; it.Children is not used (see children)
+	it       Item // as shown; it.Children is not kept (see children)
+	menu     bool // it has a submenu
 	parent   *node
 	children []*node
 	// made says the children are there: always for an item with
@@ -124,7 +125,7 @@ func (m *Menu) setChildren(n *node, items []Item, updated, relayout *[]*node) {
 		it := items[i]
 		k := it.key()
 		c := old[k]
-		if c != nil && (c.it.Separator != it.Separator || c.it.Checkbox != it.Checkbox || c.it.Action != it.Action || c.it.submenu() != it.submenu()) {
+		if c != nil && (c.it.Separator != it.Separator || c.it.Checkbox != it.Checkbox || c.it.Action != it.Action || c.menu != it.submenu()) {
 			c = nil // another kind of item: a new one
 		}
 		if c == nil {
@@ -135,7 +136,7 @@ func (m *Menu) setChildren(n *node, items []Item, updated, relayout *[]*node) {
 			if same && n.children[i] != c {
 				same = false
 			}
-			if props(c.it) != props(it) {
+			if props(c.it, c.menu) != props(it, it.submenu()) {
 				*updated = append(*updated, c)
 			}
 			lazyChanged := it.Lazy != nil
@@ -164,7 +165,7 @@ func (m *Menu) setChildren(n *node, items []Item, updated, relayout *[]*node) {
 // are lazy. m.mu is held.
 func (m *Menu) newNode(parent *node, it Item) *node {
 	m.nextID++
-	c := &node{id: m.nextID, parent: parent}
+	c := &node{id: m.nextID, parent: parent, menu: it.submenu()}
 	kids := it.Children
 	c.it = it
 	c.it.Children = nil
@@ -193,9 +194,9 @@ type shown struct {
 	separator, checkbox, parent bool
 }
 
-func props(it Item) shown {
+func props(it Item, menu bool) shown {
 	return shown{label: it.Label, disabled: it.Disabled, hidden: it.Hidden, checked: it.Checked,
-		separator: it.Separator, checkbox: it.Checkbox, parent: it.submenu()}
+		separator: it.Separator, checkbox: it.Checkbox, parent: menu}
 }
 
 // materialize makes a lazy node's children, if they are not made yet.

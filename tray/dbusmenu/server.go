@@ -126,7 +126,7 @@ func (n *node) properties() map[string]dbus.Variant {
 		}
 		p["toggle-state"] = dbus.MakeVariant(state)
 	}
-	if it.submenu() {
+	if n.menu {
 		p["children-display"] = dbus.MakeVariant("submenu")
 	}
 	return p

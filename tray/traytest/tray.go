@@ -306,8 +306,8 @@ func (tr *Tray) click(t testing.TB, anyway bool, path []string) {
 		err  error
 	)
 	for deadline := time.Now().Add(settleTimeout); ; time.Sleep(pollInterval) {
-		root = tr.Menu(t)
-		if item, err = root.find(path); err == nil || !strings.Contains(err.Error(), "no item") || time.Now().After(deadline) {
+		root, item, err = tr.walk(path)
+		if err == nil || !strings.Contains(err.Error(), "no item") || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -325,6 +325,70 @@ func (tr *Tray) click(t testing.TB, anyway bool, path []string) {
 	if err != nil && !(errors.As(err, &derr) && derr.Name == noReply) {
 		t.Fatalf("traytest: click %q: %v", path, err)
 	}
+}
+
+// At returns the item at path with its submenu, as a host shows it when a
+// person opens each submenu along path in turn: only those submenus are
+// read (AboutToShow, then GetLayout of each), so that it is quick in a
+// menu of thousands. It fails t when there is no such item.
+func (tr *Tray) At(t testing.TB, path ...string) Item {
+	t.Helper()
+	_, it, err := tr.walk(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
+// Top returns the top level of the menu, each submenu unread (one level,
+// as a panel reads it before a person opens a submenu).
+func (tr *Tray) Top(t testing.TB) Item {
+	t.Helper()
+	_, it, err := tr.walk(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
+// walk reads the menu along path (nil: the top level), returning what it
+// read (for failure messages) and the item at path with its submenu one
+// level deep.
+func (tr *Tray) walk(path []string) (read, at Item, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	obj := tr.s.client.Object(tr.name, tr.menu)
+	level := func(id int32) (Item, error) {
+		if err := obj.CallWithContext(ctx, menuIface+".AboutToShow", 0, id).Err; err != nil {
+			return Item{}, fmt.Errorf("traytest: %s: AboutToShow(%d): %w", tr.name, id, err)
+		}
+		var rev uint32
+		var l layout
+		if err := obj.CallWithContext(ctx, menuIface+".GetLayout", 0, id, int32(1), []string{}).Store(&rev, &l); err != nil {
+			return Item{}, fmt.Errorf("traytest: GetLayout(%d): %w", id, err)
+		}
+		return toItem(l)
+	}
+	cur, err := level(0)
+	if err != nil {
+		return Item{}, Item{}, err
+	}
+	read = cur
+	for i := range path {
+		next, err := cur.find(path[i : i+1])
+		if err != nil {
+			return read, Item{}, fmt.Errorf("traytest: no item %q in %q: %w", path[i], path[:i], err)
+		}
+		if next.ChildrenDisplay == "submenu" {
+			sub, err := level(next.ID)
+			if err != nil {
+				return read, Item{}, err
+			}
+			next.Children = sub.Children
+		}
+		read, cur = next, next
+	}
+	return read, cur, nil
 }
 
 // readMenu reads the menu as a host does: AboutToShow(0), then
