@@ -36,6 +36,9 @@ func TestCheckPath(t *testing.T) {
 		{"tab inside", "/lightning\t/page", ""},
 		{"DEL", "/lightning\x7f", ""},
 		{"C1 control", "/lightning\u0085x", ""},
+		{"no-break space", "/lightning\u00a0page", ""},
+		{"ideographic space", "/lightning\u3000page", ""},
+		{"line separator", "/lightning\u2028page", ""},
 		{"too long", "/" + strings.Repeat("a", oauth.MaxPathLen), ""},
 	} {
 		got, err := oauth.CheckPath(tt.path)
