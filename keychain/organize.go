@@ -163,11 +163,15 @@ func (s *Store) Rename(ctx context.Context, ref, alias string) (Connection, erro
 // browser): it leads the tray's Recent.
 func (s *Store) MarkUsed(ctx context.Context, ref string) error {
 	_, err := s.change(ctx, ref, func(_ []Connection, c *Connection) error {
-		c.LastUsed = time.Now().UTC().Truncate(time.Second)
+		c.LastUsed = usedAt(time.Now())
 		return nil
 	})
 	return err
 }
+
+// usedAt is t as LastUsed keeps it: to the millisecond, so that orgs used
+// one after the other within a second lead Recent in that order.
+func usedAt(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 // change finds connection ref in the index and changes it with f, under
 // the index lock. f sees every connection (it may change the others too)

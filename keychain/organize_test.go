@@ -787,3 +787,41 @@ func TestParseCategory(t *testing.T) {
 		}
 	}
 }
+
+// Orgs used one after the other within a second are Recent in that order.
+func TestRecentWithinASecond(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	f.connect(f.admin, oauth.Production, "acme")
+	f.connect(f.dev, oauth.Production, "dev")
+	recent := func() []string {
+		t.Helper()
+		conns, err := f.store.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range keychain.Recent(conns, 5) {
+			out = append(out, c.Alias)
+		}
+		return out
+	}
+	if got := recent(); !slices.Equal(got, []string{"dev", "acme"}) {
+		t.Errorf("Recent after connecting acme then dev = %q, want dev acme", got)
+	}
+	for _, tt := range []struct {
+		use  func() error
+		want []string
+	}{
+		{func() error { return f.store.MarkUsed(ctx, "acme") }, []string{"acme", "dev"}},
+		{func() error { return f.store.MarkUsed(ctx, "dev") }, []string{"dev", "acme"}},
+		{func() error { f.connect(f.admin, oauth.Production, ""); return nil }, []string{"acme", "dev"}},
+	} {
+		time.Sleep(2 * time.Millisecond)
+		if err := tt.use(); err != nil {
+			t.Fatal(err)
+		}
+		if got := recent(); !slices.Equal(got, tt.want) {
+			t.Errorf("Recent = %q, want %q", got, tt.want)
+		}
+	}
+}
