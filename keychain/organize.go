@@ -132,7 +132,7 @@ func Favourites(conns []Connection) []Connection {
 }
 
 // Recent returns the n connections last used (opened, connected or
-// reconnected), most recent first.
+// reconnected), most recent first; none for n <= 0.
 func Recent(conns []Connection, n int) []Connection {
 	var used []Connection
 	for _, c := range conns {
@@ -141,7 +141,7 @@ func Recent(conns []Connection, n int) []Connection {
 		}
 	}
 	slices.SortStableFunc(used, func(a, b Connection) int { return b.LastUsed.Compare(a.LastUsed) })
-	return used[:min(n, len(used))]
+	return used[:min(max(n, 0), len(used))]
 }
 
 // Rename gives connection ref a new alias; an alias that names another

@@ -534,6 +534,7 @@ func TestRecent(t *testing.T) {
 		{1, []string{"b"}},
 		{10, []string{"b", "c", "a"}}, // never used: not among them
 		{0, nil},
+		{-1, nil},
 	} {
 		var got []string
 		for _, c := range keychain.Recent(conns, tt.n) {
