@@ -58,7 +58,8 @@ type Connection struct {
 	// 1 first; 0 when it is not one.
 	Favourite int `json:"favourite,omitempty"`
 	// LastUsed is when the connection was last opened, connected or
-	// reconnected through MeshMesh (not when a script took a token).
+	// reconnected through MeshMesh (not when a script took a token), to
+	// the millisecond.
 	LastUsed time.Time `json:"last_used,omitzero"`
 
 	// extra holds the fields of the index entry that this version does not

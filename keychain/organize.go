@@ -132,7 +132,7 @@ func Favourites(conns []Connection) []Connection {
 }
 
 // Recent returns the n connections last used (opened, connected or
-// reconnected), most recent first.
+// reconnected), most recent first; none for n <= 0.
 func Recent(conns []Connection, n int) []Connection {
 	var used []Connection
 	for _, c := range conns {
@@ -141,7 +141,7 @@ func Recent(conns []Connection, n int) []Connection {
 		}
 	}
 	slices.SortStableFunc(used, func(a, b Connection) int { return b.LastUsed.Compare(a.LastUsed) })
-	return used[:min(n, len(used))]
+	return used[:min(max(n, 0), len(used))]
 }
 
 // Rename gives connection ref a new alias; an alias that names another
@@ -163,11 +163,15 @@ func (s *Store) Rename(ctx context.Context, ref, alias string) (Connection, erro
 // browser): it leads the tray's Recent.
 func (s *Store) MarkUsed(ctx context.Context, ref string) error {
 	_, err := s.change(ctx, ref, func(_ []Connection, c *Connection) error {
-		c.LastUsed = time.Now().UTC().Truncate(time.Second)
+		c.LastUsed = usedAt(time.Now())
 		return nil
 	})
 	return err
 }
+
+// usedAt is t as LastUsed keeps it: to the millisecond, so that orgs used
+// one after the other within a second lead Recent in that order.
+func usedAt(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 // change finds connection ref in the index and changes it with f, under
 // the index lock. f sees every connection (it may change the others too)

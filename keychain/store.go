@@ -313,7 +313,7 @@ func (s *Store) add(ctx context.Context, g *oauth.Grant, opts AddOptions) (_ Con
 		TrialExpires: org.TrialExpires,
 	}
 	if !opts.imported {
-		conn.LastUsed = conn.ConnectedAt
+		conn.LastUsed = usedAt(now)
 	}
 	it := &item{
 		RefreshToken: g.Token.RefreshToken,

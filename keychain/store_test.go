@@ -39,6 +39,7 @@ type memKeyring struct {
 	// deleteErr, when set, is what Delete fails with.
 	deleteErr error
 	calls     atomic.Int32 // calls made
+	sets      atomic.Int32 // Set calls made
 }
 
 func newMemKeyring() *memKeyring { return &memKeyring{items: map[string]string{}} }
@@ -68,6 +69,7 @@ func (k *memKeyring) Get(service, user string) (string, error) {
 }
 
 func (k *memKeyring) Set(service, user, secret string) error {
+	k.sets.Add(1)
 	if err := k.wait(); err != nil {
 		return err
 	}

@@ -41,14 +41,15 @@ const MaxPathLen = 1024
 const PathInvalid Code = "path_invalid"
 
 // CheckPath checks that p is a page of the org, a path that the frontdoor
-// may redirect to: it starts with one '/', has no scheme, host, spaces or
-// control characters. It returns p without surrounding spaces.
+// may redirect to: it starts with one '/', has no scheme, host, backslash,
+// spaces (any: a no-break space too) or control characters. It returns p
+// without surrounding spaces.
 func CheckPath(p string) (string, error) {
 	p = strings.TrimSpace(p)
 	u, err := url.Parse(p)
 	switch {
 	case p == "", len(p) > MaxPathLen, !strings.HasPrefix(p, "/"), strings.HasPrefix(p, "//"),
-		strings.ContainsAny(p, `\ `), strings.ContainsFunc(p, unicode.IsControl),
+		strings.ContainsRune(p, '\\'), strings.ContainsFunc(p, unicode.IsSpace), strings.ContainsFunc(p, unicode.IsControl),
 		err != nil, u.Scheme != "", u.Host != "":
 		return "", &Diagnosis{
 			Code:  PathInvalid,

@@ -746,6 +746,17 @@ func TestDataAPI(t *testing.T) {
 			t.Errorf("%q: %d %s, want %d %s", tt.q, status, body, tt.status, tt.want)
 		}
 	}
+	// A trial or scratch org's TrialExpirationDate, as the REST API writes
+	// a dateTime (UTC, milliseconds, +0000); null above for one that does
+	// not expire.
+	f.sf.Change(func() { f.prod.TrialExpires = time.Date(2027, 1, 1, 0, 59, 59, 0, time.FixedZone("CET", 3600)) })
+	if status, body := query("SELECT TrialExpirationDate FROM Organization"); status != 200 || !contains(body, `"TrialExpirationDate":"2026-12-31T23:59:59.000+0000"`) {
+		t.Errorf("trial org: %d %s", status, body)
+	}
+	f.sf.Change(func() { f.prod.TrialExpires = time.Time{} })
+	if status, body := query("SELECT TrialExpirationDate FROM Organization"); status != 200 || !contains(body, `"TrialExpirationDate":null`) {
+		t.Errorf("org that does not expire: %d %s", status, body)
+	}
 	if status, body, _ := get(t, c, base+"/services/data/v65.0/sobjects/User/005000000000000AAA", at); status != 404 {
 		t.Errorf("unknown user: %d %s", status, body)
 	}
