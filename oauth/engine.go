@@ -38,6 +38,9 @@ type Engine struct {
 	// (BROWSER is Settings.Browser).
 	SF *sfcli.CLI
 
+	clientOnce sync.Once
+	client     *http.Client // the default HTTPClient, made once
+
 	// sfChecked holds the sf executables (path, size, modification time)
 	// that passed checkSF: a running tray checks each sf once.
 	sfChecked sync.Map
@@ -73,8 +76,21 @@ func (e *Engine) httpClient() *http.Client {
 	if e.HTTPClient != nil {
 		return e.HTTPClient
 	}
-	return &http.Client{Timeout: RequestTimeout}
+	e.clientOnce.Do(func() {
+		// Its own transport, keeping as many idle connections to a host
+		// as a check of many orgs sends requests to it at once: with
+		// net/http's default of 2, each of the others would pay a new TLS
+		// handshake with login.salesforce.com.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = MaxConnsPerHost
+		t.MaxConnsPerHost = MaxConnsPerHost
+		e.client = &http.Client{Timeout: RequestTimeout, Transport: t}
+	})
+	return e.client
 }
+
+// MaxConnsPerHost bounds the engine's connections to one Salesforce host.
+const MaxConnsPerHost = 16
 
 // oauthContext returns ctx carrying the engine's HTTP client for x/oauth2.
 func (e *Engine) oauthContext(ctx context.Context) context.Context {

@@ -131,6 +131,7 @@ func newApp(ctx context.Context, opts Options, u ui) *app {
 	a.page = page.New(page.Options{
 		Settings:  opts.Engine.Settings,
 		Connector: (*connector)(a),
+		Orgs:      (*connector)(a),
 		Title:     opts.Title,
 		Log:       opts.Log,
 	})
@@ -477,6 +478,7 @@ func (a *app) reload() {
 	}
 	a.st.listErr = nil
 	a.st.conns, a.st.links = x.Connections, x.Links
+	sortByName(a.st.conns)
 	a.version++
 	a.tellDead()
 }

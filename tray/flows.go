@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -662,8 +663,8 @@ func (e checked) apply(a *app) {
 	delete(a.st.unchecked, u)
 	if i := slices.IndexFunc(a.st.conns, func(c keychain.Connection) bool { return c.Username == u }); i >= 0 && e.status != "" {
 		a.st.conns[i].Status = e.status
-		a.version++
 	}
+	a.version++
 	if e.err == nil {
 		return
 	}
@@ -686,6 +687,9 @@ func (checkedAll) apply(a *app) {
 	a.reload() // once, with what the checks changed; tells who died
 	asked := a.st.checkAsked
 	a.st.checkAsked = false
+	// A check of many connections leaves memory that an idle tray does
+	// not need for the next half hour: give it back now.
+	debug.FreeOSMemory()
 	var dead, unchecked []string
 	var why *oauth.Diagnosis
 	for _, c := range a.st.conns {

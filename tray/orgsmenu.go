@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -32,14 +33,39 @@ func (s *state) orgsMenu() []item {
 	if len(s.conns) == 0 {
 		return nil
 	}
-	favs := keychain.Favourites(s.conns)
+	// s.conns is sorted by name (reload): every list below is too.
+	var favs, dead, recent []*keychain.Connection
+	groups := map[string][]*keychain.Connection{} // by the group's name, lower-cased
+	var groupNames []string
+	kinds := map[keychain.Category][]*keychain.Connection{}
+	for i := range s.conns {
+		c := &s.conns[i]
+		if c.Favourite > 0 {
+			favs = append(favs, c)
+		} else if !c.LastUsed.IsZero() {
+			recent = append(recent, c)
+		}
+		if c.Status == keychain.NeedsReconnect {
+			dead = append(dead, c)
+		}
+		if c.Group == "" {
+			kinds[c.Category()] = append(kinds[c.Category()], c)
+			continue
+		}
+		g := strings.ToLower(c.Group)
+		if groups[g] == nil {
+			groupNames = append(groupNames, c.Group)
+		}
+		groups[g] = append(groups[g], c)
+	}
+	slices.SortStableFunc(favs, func(a, b *keychain.Connection) int { return cmp.Compare(a.Favourite, b.Favourite) })
 	if len(s.conns) <= flatMax {
 		var m []item
 		for _, c := range favs {
 			m = append(m, s.orgItem(c))
 		}
-		for _, c := range byName(s.conns) {
-			if c.Favourite == 0 {
+		for i := range s.conns {
+			if c := &s.conns[i]; c.Favourite == 0 {
 				m = append(m, s.orgItem(c))
 			}
 		}
@@ -52,50 +78,29 @@ func (s *state) orgsMenu() []item {
 			m = append(m, s.orgItem(c))
 		}
 		if len(favs) > favouritesMax {
-			m = append(m, s.groupItem("More favourites", "more-favourites", favs[favouritesMax:], false))
-		}
-	}
-	var recent []keychain.Connection
-	for _, c := range keychain.Recent(s.conns, recentMax+len(favs)) {
-		if c.Favourite == 0 && len(recent) < recentMax {
-			recent = append(recent, c)
+			m = append(m, s.groupItem("More favourites", "more-favourites", favs[favouritesMax:]))
 		}
 	}
 	if len(recent) > 0 {
+		slices.SortStableFunc(recent, func(a, b *keychain.Connection) int { return b.LastUsed.Compare(a.LastUsed) })
 		m = append(m, item{separator: true, key: "sep:recent"}, item{label: "Recent", disabled: true, key: "heading:recent"})
-		for _, c := range recent {
+		for _, c := range recent[:min(len(recent), recentMax)] {
 			m = append(m, s.orgItem(c))
 		}
 	}
 	m = append(m, item{separator: true, key: "sep:groups"})
-	var dead []keychain.Connection
-	for _, c := range s.conns {
-		if c.Status == keychain.NeedsReconnect {
-			dead = append(dead, c)
-		}
-	}
 	if len(dead) > 0 {
 		// At the top level, so that the icon's attention always leads
 		// somewhere.
-		d := s.groupItem(fmt.Sprintf("%s (%d)", deadMenuLabel, len(dead)), "dead", dead, true)
+		d := s.groupItem(deadMenuLabel, "dead", dead)
 		d.children = append([]item{{label: fmt.Sprintf("Reconnect all (%d)", len(dead)), do: action{kind: actReconnectAll},
 			tooltip: "Sign in to each again, one after another"}, {separator: true, key: "sep:all"}}, d.children...)
 		m = append(m, d)
 	}
-	groups := keychain.Groups(s.conns)
-	members := map[string][]keychain.Connection{}
-	kinds := map[keychain.Category][]keychain.Connection{}
-	for _, c := range s.conns {
-		if c.Group != "" {
-			g := strings.ToLower(c.Group)
-			members[g] = append(members[g], c)
-		} else {
-			kinds[c.Category()] = append(kinds[c.Category()], c)
-		}
-	}
+	slices.SortFunc(groupNames, func(a, b string) int { return cmp.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	var more []item
-	for i, g := range groups {
-		it := s.groupItem(g, "group:"+strings.ToLower(g), members[strings.ToLower(g)], true)
+	for i, g := range groupNames {
+		it := s.groupItem(g, "group:"+strings.ToLower(g), groups[strings.ToLower(g)])
 		if i < userGroupsMax {
 			m = append(m, it)
 		} else {
@@ -107,32 +112,26 @@ func (s *state) orgsMenu() []item {
 	}
 	for _, k := range keychain.Categories {
 		if cs := kinds[k]; len(cs) > 0 {
-			m = append(m, s.groupItem(string(k), "kind:"+string(k), cs, true))
+			m = append(m, s.groupItem(string(k), "kind:"+string(k), cs))
 		}
 	}
 	return m
 }
 
-// groupItem is a submenu of conns labelled name and their count (count),
-// sorted by name unless they are favourites, split alphabetically past
-// groupMax.
-func (s *state) groupItem(name, key string, conns []keychain.Connection, count bool) item {
-	label := name
-	if count && !strings.HasSuffix(name, ")") {
-		label = fmt.Sprintf("%s (%d)", name, len(conns))
-	}
-	it := item{label: label, key: key}
-	if key != "more-favourites" {
-		conns = byName(conns)
-	}
+// groupItem is a submenu of conns, labelled name and their count, split
+// alphabetically past groupMax (conns are sorted by name, or are
+// favourites in their order).
+func (s *state) groupItem(name, key string, conns []*keychain.Connection) item {
+	it := item{label: name + " (" + strconv.Itoa(len(conns)) + ")", key: key}
 	if len(conns) <= groupMax {
+		it.children = make([]item, 0, len(conns))
 		for _, c := range conns {
 			it.children = append(it.children, s.orgItem(c))
 		}
 		return it
 	}
 	for _, part := range splitAlphabetically(conns, groupMax) {
-		sub := item{label: part.label, key: "part:" + part.label}
+		sub := item{label: part.label, key: "part:" + part.label, children: make([]item, 0, len(part.conns))}
 		for _, c := range part.conns {
 			sub.children = append(sub.children, s.orgItem(c))
 		}
@@ -144,20 +143,20 @@ func (s *state) groupItem(name, key string, conns []keychain.Connection, count b
 // part is a slice of a group, named by the names it goes from and to.
 type part struct {
 	label string
-	conns []keychain.Connection
+	conns []*keychain.Connection
 }
 
 // splitAlphabetically cuts conns, sorted by name, into parts of at most
 // size, each labelled by the shortest beginnings of its first and last
 // names that tell it from its neighbours: "A–F", "acme-d–acme-m".
-func splitAlphabetically(conns []keychain.Connection, size int) []part {
+func splitAlphabetically(conns []*keychain.Connection, size int) []part {
 	n := (len(conns) + size - 1) / size
 	per := (len(conns) + n - 1) / n // even parts
 	var parts []part
 	for i := 0; i < len(conns); i += per {
 		parts = append(parts, part{conns: conns[i:min(i+per, len(conns))]})
 	}
-	name := func(c keychain.Connection) string { return strings.ToLower(c.Name()) }
+	name := func(c *keychain.Connection) string { return strings.ToLower(c.Name()) }
 	cut := func(a, b string) int { // the length of a's beginning that b does not share, at least 1
 		k := 0
 		for k < len(a) && k < len(b) && a[k] == b[k] {
@@ -192,47 +191,56 @@ func prefix(s string, n int) string {
 	return p
 }
 
-// byName sorts conns by name (alias, else org name), then username.
-func byName(conns []keychain.Connection) []keychain.Connection {
-	out := slices.Clone(conns)
-	slices.SortStableFunc(out, func(a, b keychain.Connection) int {
+// sortByName sorts conns by name (alias, else org name), then username:
+// the order of every list of orgs in the menu.
+func sortByName(conns []keychain.Connection) {
+	slices.SortStableFunc(conns, func(a, b keychain.Connection) int {
 		return cmp.Or(cmp.Compare(strings.ToLower(a.Name()), strings.ToLower(b.Name())), cmp.Compare(a.Username, b.Username))
 	})
-	return out
 }
 
 // orgItem is an org's item: its state and name, and a submenu of what can
 // be done with it, made when it is opened.
-func (s *state) orgItem(c keychain.Connection) item {
-	label := connectionLabel(c, s.checking[c.Username], s.unchecked[c.Username])
+func (s *state) orgItem(c *keychain.Connection) item {
+	label := connectionLabel(*c, s.checking[c.Username], s.unchecked[c.Username])
 	if c.Favourite > 0 {
 		label = "★ " + label
 	}
+	// What the submenu needs, copied: s.conns changes in the loop while a
+	// host may open the submenu.
+	o := orgRef{username: c.Username, favourite: c.Favourite > 0, group: c.Group}
 	links := s.links
 	return item{
 		key:     "org:" + c.Username,
 		label:   label,
-		tooltip: fmt.Sprintf("%s, %s (%s)", c.OrgName, c.InstanceURL, c.Environment),
-		lazy:    func() []item { return orgActions(c, links) },
+		tooltip: c.OrgName + ", " + c.InstanceURL + " (" + string(c.Environment) + ")",
+		lazy:    func() []item { return orgActions(o, links) },
 	}
+}
+
+// orgRef is what an org's submenu says of it.
+type orgRef struct {
+	username  string
+	favourite bool
+	group     string
 }
 
 // orgActions is the submenu of connection c: open it (at home, at a quick
 // link), reconnect, copy, pin, group, remove. links are the user's own
 // quick links.
-func orgActions(c keychain.Connection, links []oauth.Link) []item {
-	u := c.Username
+func orgActions(c orgRef, links []oauth.Link) []item {
+	u := c.username
 	m := []item{{label: "Open in browser", do: action{kind: actOpen, ref: u}}}
 	for _, l := range slices.Concat(oauth.StandardLinks()[1:], links) { // Home is Open in browser
 		m = append(m, item{label: "Open " + l.Name, tooltip: l.Path, do: action{kind: actLink, ref: u, path: l.Path}})
 	}
 	pin := item{label: "Pin to favourites", do: action{kind: actPin, ref: u}}
-	if c.Favourite > 0 {
+	if c.favourite {
 		pin = item{label: "Unpin from favourites", do: action{kind: actUnpin, ref: u}}
 	}
 	group := "Move to group…"
-	if c.Group != "" {
-		group = "Move to group… (now " + c.Group + ")"
+	if c.group != "" {
+		group = "Move to group… (now " + c.group + ")"
 	}
 	return append(m,
 		item{separator: true, key: "sep:reconnect"},

@@ -20,8 +20,6 @@ package dbusmenu
 import (
 	"log/slog"
 	"sync"
-
-	"github.com/godbus/dbus/v5"
 )
 
 // Item is an entry of the menu as the application wants it shown.
@@ -80,9 +78,9 @@ type Menu struct {
 	log    *slog.Logger
 	clicks chan string
 
-	mu       sync.Mutex
-	conn     *dbus.Conn
-	path     dbus.ObjectPath
+	mu sync.Mutex
+	// signal sends a signal of the menu's interface (set by Export).
+	signal   func(member string, body ...any) error
 	root     *node
 	byID     map[int32]*node
 	nextID   int32

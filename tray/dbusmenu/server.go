@@ -37,7 +37,7 @@ func (m *Menu) Export(conn *dbus.Conn, path dbus.ObjectPath) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.conn, m.path = conn, path
+	m.signal = func(member string, body ...any) error { return conn.Emit(path, Interface+"."+member, body...) }
 	m.emit(nil, []*node{m.root})
 	return nil
 }
@@ -46,7 +46,7 @@ func (m *Menu) Export(conn *dbus.Conn, path dbus.ObjectPath) error {
 // submenus to read again (not those inside another one read again). m.mu
 // is held.
 func (m *Menu) emit(updated, relayout []*node) {
-	if m.conn == nil || len(updated)+len(relayout) == 0 {
+	if m.signal == nil || len(updated)+len(relayout) == 0 {
 		return
 	}
 	again := map[*node]bool{}
@@ -68,7 +68,7 @@ func (m *Menu) emit(updated, relayout []*node) {
 		}
 	}
 	if len(changed) > 0 {
-		if err := m.conn.Emit(m.path, Interface+".ItemsPropertiesUpdated", changed, []removedProps{}); err != nil {
+		if err := m.signal("ItemsPropertiesUpdated", changed, []removedProps{}); err != nil {
 			m.log.Warn("dbusmenu: ItemsPropertiesUpdated not sent", "err", err)
 		}
 	}
@@ -77,7 +77,7 @@ func (m *Menu) emit(updated, relayout []*node) {
 			continue
 		}
 		m.revision++
-		if err := m.conn.Emit(m.path, Interface+".LayoutUpdated", m.revision, n.id); err != nil {
+		if err := m.signal("LayoutUpdated", m.revision, n.id); err != nil {
 			m.log.Warn("dbusmenu: LayoutUpdated not sent", "err", err)
 		}
 	}
