@@ -40,6 +40,7 @@ func TestTrayFewOrgs(t *testing.T) {
 	r := e.startTray(s)
 	tr := r.tray
 	// Up to 15 orgs: one list, the favourite first, no groups.
+	waitChecked(t, e, 5)
 	tr.WaitMenu(t, hasItem("★ ● client-000 — "+orgs[0].user.Username))
 	top := labels(tr.Top(t))
 	want := []string{"MeshMesh — 5 orgs", "Cancel sign-in", "★ ● client-000 — admin000@client000.example", "● client-001 — admin001@client001.example",
