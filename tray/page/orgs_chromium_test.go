@@ -498,3 +498,36 @@ func (b *browser) openPanelShot(t *testing.T, dir string) {
 	}
 	b.press(t, `document.querySelector(".p-close")`)
 }
+
+// A column's header sorts by it, ascending then descending, then back to
+// favourites first.
+func TestChromiumOrgsSort(t *testing.T) {
+	f := newFakeOrgs(5)
+	w := orgsWorld(t, f)
+	b := chromium(t)
+	b.openOrgs(t, w, "/orgs")
+	served := orgsEval[[]string](t, b, `shown()`)
+	const header = `[...document.querySelectorAll("button.sort")].find(e => e.textContent === "Username")`
+	b.press(t, header)
+	asc := slices.Clone(served)
+	sort.Strings(asc)
+	if got := orgsEval[[]string](t, b, `shown()`); !slices.Equal(got, asc) {
+		t.Errorf("by username: %v, want %v", got, asc)
+	}
+	if s := orgsEval[string](t, b, header+`.parentNode.getAttribute("aria-sort")`); s != "ascending" {
+		t.Errorf("aria-sort %q", s)
+	}
+	b.press(t, header)
+	desc := slices.Clone(asc)
+	slices.Reverse(desc)
+	if got := orgsEval[[]string](t, b, `shown()`); !slices.Equal(got, desc) {
+		t.Errorf("by username, descending: %v, want %v", got, desc)
+	}
+	b.press(t, header)
+	if got := orgsEval[[]string](t, b, `shown()`); !slices.Equal(got, served) {
+		t.Errorf("back to favourites first: %v, want %v", got, served)
+	}
+	if s := orgsEval[bool](t, b, header+`.parentNode.hasAttribute("aria-sort")`); s {
+		t.Error("aria-sort left on the header")
+	}
+}
