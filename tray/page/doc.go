@@ -9,6 +9,14 @@
 // org connected, or the diagnosis with its fixes as buttons. It also shows
 // the MeshMesh package install URLs of the three environments.
 //
+// With [Options.Orgs] the page also has an Orgs view at /orgs (open it
+// with [Server.OrgsURL]): every connection in a table with search,
+// filters and each org's actions (open, quick links, reconnect, remove,
+// pin, alias, group), the user's own quick links and "Reconnect all".
+// Its rows come in the HTML; the page then polls /orgs.json?since=VERSION
+// every 2 s (204 while unchanged, and not while its tab is hidden) and
+// posts actions to /orgs/action, which answers {ok, diagnosis}.
+//
 // The page runs nothing itself: a [Connector] (the tray) signs in. A
 // [Server] serves the page only while it is in use.
 //

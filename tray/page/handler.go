@@ -35,6 +35,9 @@ func (sv *serving) handler() http.Handler {
 	mux.Handle("POST /connect", sv.authed(sv.posted(sv.connect)))
 	mux.Handle("GET /attempt/{name}", sv.authed(http.HandlerFunc(sv.attemptPage)))
 	mux.Handle("POST /attempt/{name}/cancel", sv.authed(sv.posted(sv.cancel)))
+	mux.Handle("GET "+orgsPath, sv.authed(http.HandlerFunc(sv.orgsPage)))
+	mux.Handle("GET "+orgsJSONPath, sv.authed(http.HandlerFunc(sv.orgsJSON)))
+	mux.Handle("POST "+orgsActionPath, sv.authed(sv.posted(sv.orgsAction)))
 	return sv.guard(mux)
 }
 
@@ -124,8 +127,8 @@ func (sv *serving) posted(next http.HandlerFunc) http.Handler {
 	})
 }
 
-// index exchanges the URL's token for the session cookie, or shows the
-// form.
+// index exchanges the URL's token for the session cookie and redirects
+// to ?next= (a page of its own: "/" or "/orgs?org=…"), or shows the form.
 func (sv *serving) index(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Has("token") {
 		if !equal(r.URL.Query().Get("token"), sv.token) {
@@ -138,7 +141,7 @@ func (sv *serving) index(w http.ResponseWriter, r *http.Request) {
 		})
 		sv.begin()
 		defer sv.end()
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
 	sv.authed(http.HandlerFunc(sv.formPage)).ServeHTTP(w, r)
@@ -250,7 +253,7 @@ func (sv *serving) attemptPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := sv.statusView(a, a.form, p)
-	sv.render(w, http.StatusOK, "attempt", attemptView{Title: sv.s.opts.Title, CSRF: sv.csrf, Status: st})
+	sv.render(w, http.StatusOK, "attempt", attemptView{Title: sv.s.opts.Title, CSRF: sv.csrf, Status: st, HasOrgs: sv.s.opts.Orgs != nil})
 }
 
 // cancel stops an attempt.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -80,6 +81,26 @@ func (s *Server) URL(ctx context.Context) (string, error) {
 	}
 	s.cur.last = s.now()
 	return s.cur.origin + "/?token=" + s.cur.token, nil
+}
+
+// OrgsURL is URL for the Orgs view: the page opens at the Orgs view, or,
+// with a username, at that org's row with its actions open (field
+// "group" or "alias" puts the focus in that field, for the menu's "Move
+// to group…" and "Rename…"; "" on the row).
+func (s *Server) OrgsURL(ctx context.Context, username, field string) (string, error) {
+	u, err := s.URL(ctx)
+	if err != nil {
+		return "", err
+	}
+	next := orgsPath
+	if username != "" {
+		q := url.Values{"org": {username}}
+		if field != "" {
+			q.Set("field", field)
+		}
+		next += "?" + q.Encode()
+	}
+	return u + "&next=" + url.QueryEscape(next), nil
 }
 
 // Close stops serving the page now. Serving also stops by itself after

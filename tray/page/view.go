@@ -22,11 +22,16 @@ var staticFiles embed.FS
 // templates are the page's HTML templates.
 var templates = template.Must(template.New("page").Funcs(template.FuncMap{
 	// heading gives the layout the product's title and the page's heading.
-	"heading": func(title, heading string) messageView { return messageView{Title: title, Heading: heading} },
+	"heading": func(title, heading string) headView { return headView{Title: title, Heading: heading} },
+	// nav is heading with the navigation between the form ("connect")
+	// and the Orgs view ("orgs"), when there is an Orgs view.
+	"nav": func(title, heading, here string, orgs bool) headView {
+		return headView{Title: title, Heading: heading, Here: here, Orgs: orgs, Wide: here == "orgs"}
+	},
 }).ParseFS(templateFiles, "templates/*.html"))
 
 // staticNames are the files under /static/.
-var staticNames = map[string]bool{"page.css": true, "page.js": true, "icon.svg": true}
+var staticNames = map[string]bool{"page.css": true, "page.js": true, "orgs.js": true, "icon.svg": true}
 
 // serveStatic serves the page's style sheet, script and icon. They are
 // not secret: the page that says "open it from the menu" uses them too.
@@ -52,6 +57,7 @@ type formView struct {
 	Checked     checked
 	SecretAgain bool        // a secret was given but is not sent back
 	Status      *statusView // a diagnosis from a connection that did not start
+	HasOrgs     bool        // there is an Orgs view to link to
 }
 
 // choice is one radio button of a group.
@@ -165,6 +171,7 @@ func (sv *serving) formView(f form) formView {
 		Envs:        envs,
 		RedirectURL: s.RedirectURL(),
 		Install:     sv.installURLs(f.Domain),
+		HasOrgs:     sv.s.opts.Orgs != nil,
 	}
 }
 
@@ -249,9 +256,20 @@ func (sv *serving) fragment(st statusView) string {
 // attemptView is the page of one attempt, for a browser without
 // JavaScript (and a reload).
 type attemptView struct {
-	Title  string
-	CSRF   string
-	Status statusView
+	Title   string
+	CSRF    string
+	Status  statusView
+	HasOrgs bool
+}
+
+// headView is what the layout's head shows: the window title, and the
+// navigation.
+type headView struct {
+	Title   string
+	Heading string
+	Here    string // "connect" or "orgs"; "" shows no navigation
+	Orgs    bool   // there is an Orgs view
+	Wide    bool   // the page is a wide table
 }
 
 // messageView is a page with a heading and a sentence: access denied, an
