@@ -36,6 +36,7 @@ func TestTrayFewOrgs(t *testing.T) {
 	s := traytest.New(t)
 	e := newE2EIn(t, s.Session)
 	e.env["SFTEST_BROWSER_LOG"] = filepath.Join(e.root, "browser.jsonl")
+	opened := orgsPageBrowser(t, e)
 	orgs := e.seedOrgs(manyOrgs{n: 5, favourites: 1, groups: 2})
 	r := e.startTray(s)
 	tr := r.tray
@@ -91,6 +92,18 @@ func TestTrayFewOrgs(t *testing.T) {
 			t.Errorf("client-003 is still favourite %v", c["favourite"])
 		}
 	})
+
+	t.Run("the Orgs page: search, quick link, Reconnect all", func(t *testing.T) {
+		dead := orgs[2:4]
+		for _, d := range dead {
+			e.sf.RevokeRefreshTokens(d.user)
+		}
+		before := e.tokenRequests()
+		tr.Click(t, "Check all connections")
+		waitChecked(t, e, before+5)
+		tr.WaitMenu(t, hasItem("⚠ client-003 — needs reconnect"))
+		orgsPageScenario(t, e, s, r, opened, 5, orgs, dead)
+	})
 }
 
 // find returns connection ref as meshmesh list --json says it.
@@ -114,6 +127,7 @@ func TestTrayThousandOrgs(t *testing.T) {
 	s := traytest.New(t)
 	e := newE2EIn(t, s.Session)
 	e.env["SFTEST_BROWSER_LOG"] = filepath.Join(e.root, "browser.jsonl")
+	opened := orgsPageBrowser(t, e)
 	start := time.Now()
 	orgs := e.seedOrgs(manyOrgs{n: 1000, groups: 8, favourites: 8, recent: 6})
 	t.Logf("1,000 orgs made and stored in %s", time.Since(start).Round(time.Millisecond))
@@ -206,6 +220,10 @@ func TestTrayThousandOrgs(t *testing.T) {
 		}
 	})
 	logMemory(t, r.cmd.Process.Pid)
+
+	t.Run("the Orgs page: search, quick link, Reconnect all", func(t *testing.T) {
+		orgsPageScenario(t, e, s, r, opened, 1000, orgs, orgs[100:105])
+	})
 }
 
 // waitChecked waits until the fake Salesforce has served n token

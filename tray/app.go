@@ -284,9 +284,9 @@ func (a *app) do(act action) {
 	case actPin, actUnpin:
 		a.withConnection(act.ref, func(c keychain.Connection) { a.pin(c, act.kind == actPin) })
 	case actGroup:
-		a.withConnection(act.ref, func(c keychain.Connection) { a.openPage(page.OrgFragment(c.Username)) })
+		a.withConnection(act.ref, func(c keychain.Connection) { a.openOrgs(c.Username, "group") })
 	case actFind:
-		a.openPage(page.OrgsFragment)
+		a.openOrgs("", "")
 	case actReconnectAll:
 		a.reconnectAll()
 	case actReconnect:

@@ -536,14 +536,29 @@ func (e copied) apply(a *app) {
 
 // openPage opens the Connections page (at fragment, when not empty).
 func (a *app) openPage(fragment string) {
+	a.showPage(func(ctx context.Context) (string, error) {
+		u, err := a.page.URL(ctx)
+		if err == nil && fragment != "" {
+			u += "#" + fragment
+		}
+		return u, err
+	})
+}
+
+// openOrgs opens the Orgs view of the Connections page: at the row of
+// connection username when not empty, the cursor in its field ("group",
+// "alias") when not empty.
+func (a *app) openOrgs(username, field string) {
+	a.showPage(func(ctx context.Context) (string, error) { return a.page.OrgsURL(ctx, username, field) })
+}
+
+// showPage opens the page's URL that pageURL returns.
+func (a *app) showPage(pageURL func(context.Context) (string, error)) {
 	a.goFlow(func(ctx context.Context) event {
 		ctx, cancel := context.WithTimeout(ctx, actionTimeout)
 		defer cancel()
-		u, err := a.page.URL(ctx)
+		u, err := pageURL(ctx)
 		if err == nil {
-			if fragment != "" {
-				u += "#" + fragment
-			}
 			// The URL carries the page's token: through a one-shot
 			// redirect, never in the browser's arguments.
 			err = oauth.OpenSecretURL(ctx, a.opts.Engine.Settings.Browser, u)

@@ -2,7 +2,6 @@ package page
 
 import (
 	"context"
-	"net/url"
 	"time"
 
 	"github.com/meshmesh/meshmesh/oauth"
@@ -77,10 +76,3 @@ type Orgs interface {
 	// notifies how they end, and the next OrgsView shows it.
 	OrgAction(ctx context.Context, act OrgAction) error
 }
-
-// OrgsFragment is the fragment of the page's URL that opens the Orgs view.
-const OrgsFragment = "orgs"
-
-// OrgFragment is the fragment of the page's URL that opens the Orgs view
-// at the row of connection username.
-func OrgFragment(username string) string { return OrgsFragment + ":" + url.QueryEscape(username) }
