@@ -72,11 +72,15 @@ const (
 func commands() []command {
 	return []command{
 		{"connect", "--method custom|meshmesh|quick --env production|sandbox|custom [flags]", "connect an org through your browser", 0, needsStore, (*cli).connectCmd},
-		{"list", "[--json]", "list connections (no network, no keychain)", 0, needsStore, (*cli).listCmd},
+		{"list", "[--group NAME] [--env production|sandbox|developer] [--status STATUS] [--json]", "list connections (no network, no keychain)", 0, needsStore, (*cli).listCmd},
 		{"token", "ORG [--refresh] [--json]", "print a valid access token of ORG", 1, needsStore, (*cli).tokenCmd},
-		{"open", "ORG [--url-only]", "open ORG in the browser, signed in", 1, needsStore, (*cli).openCmd},
+		{"open", "ORG [--path PATH | --setup] [--url-only]", "open ORG in the browser, signed in", 1, needsStore, (*cli).openCmd},
 		{"reconnect", "ORG [--client-secret-stdin]", "log ORG in again (same method, environment and user)", 1, needsStore, (*cli).reconnectCmd},
 		{"remove", "ORG", "forget ORG, revoking its token (unless sf holds it)", 1, needsStore, (*cli).removeCmd},
+		{"group", "ORG (NAME | --none)", "put ORG in group NAME, or in none (--none)", anyArgs, needsStore, (*cli).groupCmd},
+		{"pin", "ORG", "make ORG a favourite, after the others", 1, needsStore, (*cli).pinCmd},
+		{"unpin", "ORG", "make ORG a favourite no more", 1, needsStore, (*cli).unpinCmd},
+		{"alias", "ORG NEW", "rename ORG: NEW is its alias from now on", 2, needsStore, (*cli).aliasCmd},
 		{"import-sf", "[ORG...]", "import the orgs sf holds (all, or those named)", anyArgs, needsStore, (*cli).importSFCmd},
 		{"export-sf", "ORG", "print ORG's sfdxAuthUrl for sf org login sfdx-url", 1, needsStore, (*cli).exportSFCmd},
 		{"install-url", "--env production|sandbox|custom [--domain URL]", "print the MeshMesh package install URL", 0, needsSettings, (*cli).installURLCmd},
@@ -126,8 +130,11 @@ func (c *cli) runCommand(ctx context.Context, cmd command, args []string) int {
 	}
 	if cmd.nargs != anyArgs && len(pos) != cmd.nargs {
 		what := "no arguments"
-		if cmd.nargs == 1 {
+		switch words := positional(cmd); cmd.nargs {
+		case 1:
 			what = "one ORG (an alias, a username or an org id)"
+		case 2:
+			what = fmt.Sprintf("two arguments, %s and %s", words[0], words[1])
 		}
 		return c.usageError(fmt.Sprintf("meshmesh %s takes %s", cmd.name, what), fmt.Sprintf("Usage: meshmesh %s %s", cmd.name, cmd.args))
 	}
@@ -292,14 +299,24 @@ func (c *cli) usage(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "  meshmesh\tstart the tray\n")
 	for _, cmd := range commands() {
-		line := "meshmesh " + cmd.name
-		if cmd.nargs == 1 {
-			line += " ORG"
-		}
+		line := strings.Join(append([]string{"meshmesh", cmd.name}, positional(cmd)...), " ")
 		fmt.Fprintf(tw, "  %s\t%s\n", line, cmd.summary)
 	}
 	tw.Flush()
 	fmt.Fprint(w, "\nORG is an alias, a username or an org id. With --json, stdout is one JSON\nobject. meshmesh COMMAND --help describes a command's flags.\n")
+}
+
+// positional returns the positional arguments that cmd's usage begins
+// with: ORG, or ORG NEW (those in capitals, before any flag).
+func positional(cmd command) []string {
+	var words []string
+	for _, w := range strings.Fields(cmd.args) {
+		if strings.Trim(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			break
+		}
+		words = append(words, w)
+	}
+	return words
 }
 
 // details are the longer explanations of commandUsage, by command.
@@ -323,6 +340,31 @@ It carries ORG's refresh token (and a custom app's consumer secret): keep
 it off screens and files. The token is then shared with sf: MeshMesh does
 not revoke it while this computer's sf holds it (it asks that sf, not an
 sf on another machine or under another home).`,
+	"list": `Prints a table, ★ marking a favourite; with --json, {"orgs":[…]}, each
+with its group, favourite and last_used. The filters keep the connections
+that match all of those given: --group NAME (any case); --env the kind of
+org, production, sandbox or developer (Developer Edition, scratch and
+trial orgs), whatever environment it logs in at; --status connected,
+needs_reconnect or unknown (what the last refresh found).`,
+	"open": `--path opens that page of the org instead of its home page: the path
+after the domain in the address bar, e.g. /lightning/setup/ApexJobs/home.
+--setup opens Setup (--path /lightning/setup/SetupOneHome/home). The
+single-use sign-in URL goes to the browser through a local redirect, never
+on a command line. Opening ORG (also with --url-only) records when it
+was last used (last_used in list --json).`,
+	"group": `Puts ORG in your group NAME (quote a name of several words), or takes
+it out of its group with --none. A group is compared without regard to
+case and keeps the spelling of the connections already in it; a name is 1
+to 40 characters. list --group NAME shows a group. Only the index
+changes: no network, no keychain.`,
+	"pin": `Favourites keep the order you pinned them in (favourite in list --json:
+1 first); pinning a favourite again leaves it where it is. Only the index
+changes: no network, no keychain.`,
+	"unpin": `The other favourites keep their order. Only the index changes.`,
+	"alias": `NEW is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter
+or digit; an alias that names another connection is refused. The
+keychain item and the token are unchanged: scripts that name ORG by its
+old alias must use NEW.`,
 	"remove": `A token the Salesforce CLI shares (Quick Connect, import-sf, export-sf)
 is not revoked while sf holds it: revoking it would sign sf out too.`,
 }

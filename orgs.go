@@ -5,8 +5,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/meshmesh/meshmesh/keychain"
@@ -14,29 +17,130 @@ import (
 )
 
 func (c *cli) listCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	group := fs.String("group", "", "only the connections of this group (any case)")
+	env := fs.String("env", "", "only this kind of org: production, sandbox or developer (Developer Edition, scratch, trial)")
+	status := fs.String("status", "", "only the connections with this status: connected, needs_reconnect or unknown")
 	return func(ctx context.Context, _ []string) error {
-		conns, err := c.store.List(ctx)
+		f, err := parseListFilter(*group, *env, *status)
 		if err != nil {
 			return err
 		}
-		if c.json {
-			if conns == nil {
-				conns = []keychain.Connection{}
+		all, err := c.store.List(ctx)
+		if err != nil {
+			return err
+		}
+		conns := []keychain.Connection{}
+		for _, k := range all {
+			if f.keeps(k) {
+				conns = append(conns, k)
 			}
-			c.printJSON(map[string]any{"orgs": conns})
+		}
+		if c.json {
+			orgs := make([]json.RawMessage, len(conns))
+			for i, k := range conns {
+				if orgs[i], err = listed(k); err != nil {
+					return err
+				}
+			}
+			c.printJSON(map[string]any{"orgs": orgs})
 			return nil
 		}
-		if len(conns) == 0 {
+		switch {
+		case len(all) == 0:
 			fmt.Fprintln(c.stdout, "No connections yet. Add one with: meshmesh connect (Quick Connect, through the Salesforce CLI), meshmesh import-sf (the orgs sf holds), or meshmesh connect --method custom --client-id KEY")
+			return nil
+		case len(conns) == 0:
+			c.say("%s", f.none(all))
 			return nil
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ALIAS\tUSERNAME\tORG\tENVIRONMENT\tMETHOD\tSTATUS")
+		fmt.Fprintln(tw, "  ALIAS\tUSERNAME\tORG\tGROUP\tENVIRONMENT\tMETHOD\tSTATUS")
 		for _, k := range conns {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.Alias, k.Username, k.OrgName, k.Environment, k.Method, k.Status)
+			mark, group := "  ", k.Group
+			if k.Favourite > 0 {
+				mark = "★ "
+			}
+			if group == "" {
+				group = "-"
+			}
+			fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, k.Alias, k.Username, k.OrgName, group, k.Environment, k.Method, k.Status)
 		}
 		return tw.Flush()
 	}
+}
+
+// listFilter is what list --group, --env and --status keep: the
+// connections that match all of those given.
+type listFilter struct {
+	group    string
+	category keychain.Category
+	status   keychain.Status
+}
+
+func parseListFilter(group, env, status string) (listFilter, error) {
+	var f listFilter
+	if group != "" {
+		g, err := keychain.CleanGroup(group)
+		if err != nil {
+			return f, usageOf(err) // group_invalid
+		}
+		f.group = g
+	}
+	if env != "" {
+		cat, err := keychain.ParseCategory(env)
+		if err != nil {
+			return f, badUsage(fmt.Sprintf("--env %q is not a kind of org", env),
+				"Use --env production, sandbox or developer (Developer Edition, scratch and trial orgs).")
+		}
+		f.category = cat
+	}
+	if status != "" {
+		switch st := keychain.Status(strings.ReplaceAll(strings.ToLower(strings.TrimSpace(status)), "-", "_")); st {
+		case keychain.Connected, keychain.NeedsReconnect, keychain.Unknown:
+			f.status = st
+		default:
+			return f, badUsage(fmt.Sprintf("--status %q is not a status", status), "Use --status connected, needs_reconnect or unknown.")
+		}
+	}
+	return f, nil
+}
+
+func (f listFilter) keeps(k keychain.Connection) bool {
+	return (f.group == "" || strings.EqualFold(k.Group, f.group)) &&
+		(f.category == "" || k.Category() == f.category) &&
+		(f.status == "" || k.Status == f.status)
+}
+
+// none says that no connection of all passes f, and why when it can: a
+// group that none is in.
+func (f listFilter) none(all []keychain.Connection) string {
+	if f.group != "" && !slices.ContainsFunc(all, func(k keychain.Connection) bool { return strings.EqualFold(k.Group, f.group) }) {
+		groups := keychain.Groups(all)
+		if len(groups) == 0 {
+			return fmt.Sprintf("No connection is in group %q: none is in a group yet (meshmesh group ORG NAME puts one in).", f.group)
+		}
+		return fmt.Sprintf("No connection is in group %q. The groups are: %s.", f.group, strings.Join(groups, ", "))
+	}
+	return fmt.Sprintf("None of the %d connections matches: meshmesh list shows them all.", len(all))
+}
+
+// listed is connection k as list --json prints it: its fields as the index
+// has them, with group, favourite and last_used even when unset.
+func listed(k keychain.Connection) (json.RawMessage, error) {
+	b, err := json.Marshal(k)
+	if err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct{ name, unset string }{{"group", `""`}, {"favourite", "0"}, {"last_used", "null"}} {
+		if _, ok := fields[f.name]; !ok {
+			b = append(append(b[:len(b)-1], `,"`+f.name+`":`+f.unset...), '}')
+		}
+	}
+	return b, nil
 }
 
 func (c *cli) tokenCmd(fs *flag.FlagSet) func(context.Context, []string) error {
@@ -57,10 +161,16 @@ func (c *cli) tokenCmd(fs *flag.FlagSet) func(context.Context, []string) error {
 
 func (c *cli) openCmd(fs *flag.FlagSet) func(context.Context, []string) error {
 	urlOnly := fs.Bool("url-only", false, "print the single-use URL instead of opening it")
+	path := fs.String("path", "", "open this page of the org, e.g. /lightning/setup/ApexJobs/home")
+	setup := fs.Bool("setup", false, "open Setup (--path "+oauth.SetupPath+")")
 	return func(ctx context.Context, args []string) error {
+		page, err := openPage(fs, *path, *setup)
+		if err != nil {
+			return err
+		}
 		var u string
-		err := c.store.Use(ctx, args[0], func(ctx context.Context, tok *keychain.Token) (err error) {
-			u, err = c.engine.FrontdoorURL(ctx, tok.InstanceURL, tok.AccessToken, "")
+		err = c.store.Use(ctx, args[0], func(ctx context.Context, tok *keychain.Token) (err error) {
+			u, err = c.engine.FrontdoorURL(ctx, tok.InstanceURL, tok.AccessToken, page)
 			return err
 		})
 		if err != nil {
@@ -72,15 +182,46 @@ func (c *cli) openCmd(fs *flag.FlagSet) func(context.Context, []string) error {
 			} else {
 				fmt.Fprintln(c.stdout, u)
 			}
+			c.markUsed(ctx, args[0])
 			return nil
 		}
 		if err := oauth.OpenSecretURL(ctx, c.engine.Settings.Browser, u); err != nil {
 			return err
 		}
+		c.markUsed(ctx, args[0])
 		if c.json {
 			c.printJSON(map[string]bool{"opened": true})
 		}
 		return nil
+	}
+}
+
+// openPage reads open's --path and --setup: the page to open, "" for the
+// org's home page. A path is checked before anything is asked of
+// Salesforce.
+func openPage(fs *flag.FlagSet, path string, setup bool) (string, error) {
+	pathSet := false
+	fs.Visit(func(f *flag.Flag) { pathSet = pathSet || f.Name == "path" })
+	switch {
+	case pathSet && setup:
+		return "", badUsage("--path and --setup do not go together", "--setup opens Setup, as --path "+oauth.SetupPath+" does: give one of them.")
+	case setup:
+		return oauth.SetupPath, nil
+	case pathSet:
+		p, err := oauth.CheckPath(path)
+		if err != nil {
+			return "", usageOf(err) // path_invalid
+		}
+		return p, nil
+	}
+	return "", nil
+}
+
+// markUsed records that ref was just opened, for the tray's Recent: a
+// failure to record it is logged, the org being open all the same.
+func (c *cli) markUsed(ctx context.Context, ref string) {
+	if err := c.store.MarkUsed(ctx, ref); err != nil {
+		c.log.Warn("open: last use not recorded", "org", ref, "err", err)
 	}
 }
 
