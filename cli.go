@@ -100,6 +100,18 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		c.json = hasFlag(args[1:], "json")
+		// meshmesh help COMMAND is meshmesh COMMAND --help.
+		for _, a := range args[1:] {
+			if strings.HasPrefix(a, "-") {
+				continue
+			}
+			for _, cmd := range commands() {
+				if cmd.name == a {
+					return c.runCommand(ctx, cmd, []string{"--help", "--json=" + strconv.FormatBool(c.json)})
+				}
+			}
+			return c.usageError(fmt.Sprintf("unknown command %q", a), "Run meshmesh help to see the commands.")
+		}
 		c.help(c.usage)
 		return exitOK
 	case "--version", "-version":
