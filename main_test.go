@@ -64,6 +64,16 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"install-url", "--env", "sandbox"}, 0, "https://test.salesforce.com/packaging/installPackage.apexp?p0=04tfj000000GGiLAAW"},
 		{[]string{"install-url", "--domain", "acme.my.salesforce.com", "--json"}, 0, `{"install_url":"https://acme.my.salesforce.com/packaging/installPackage.apexp?p0=04tfj000000GGiLAAW"}`},
 		{[]string{"install-url", "--env", "custom"}, 2, "--env custom needs --domain"},
+		{[]string{"help"}, 0, "meshmesh alias ORG NEW  rename ORG: NEW is its alias from now on"},
+		{[]string{"group", "--help"}, 0, "Usage: meshmesh group ORG (NAME | --none)"},
+		{[]string{"help", "group"}, 0, "Usage: meshmesh group ORG (NAME | --none)\n\nput ORG in group NAME, or in none (--none).\n\nPuts ORG in your group NAME"},
+		{[]string{"help", "--json", "alias"}, 0, `{"usage":"Usage: meshmesh alias ORG NEW\n`},
+		{[]string{"help", "frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"alias", "x"}, 2, "meshmesh: meshmesh alias takes two arguments, ORG and NEW\nUsage: meshmesh alias ORG NEW\n"},
+		{[]string{"pin"}, 2, "meshmesh pin takes one ORG"},
+		{[]string{"list", "--env", "moon", "--json"}, 2, `{"error":{"code":"usage","title":"--env \"moon\" is not a kind of org","advice":"Use --env production, sandbox or developer`},
+		{[]string{"open", "x", "--path", "x", "--json"}, 2, `{"error":{"code":"path_invalid","title":"Not a page of the org: \"x\""`},
+		{[]string{"open", "x", "--setup", "--path", "/x"}, 2, "--path and --setup do not go together"},
 	} {
 		var stdout, stderr bytes.Buffer
 		env := map[string]string{"MESHMESH_HOME": t.TempDir(), "MESHMESH_LOG": t.TempDir() + "/log"}
