@@ -21,27 +21,34 @@ import (
 	"github.com/meshmesh/meshmesh/tray/traytest"
 )
 
-// orgsPageBrowser makes the browser the tray launches: the page's URL (it
-// carries the page's token) is written to a file for Chromium; any other,
-// a sign-in or a frontdoor's one-shot redirect, goes to the scripted
-// browser, which signs in as the login hint and logs where it landed.
-func orgsPageBrowser(t *testing.T, e *e2e) (opened string) {
+// orgsPageBrowser makes the browser the tray launches: the URL it opens
+// while the file pageNext is there (the Connections page's one-shot
+// redirect, which the test asks for next) is written to opened, for
+// Chromium; any other, a sign-in or a frontdoor's one-shot redirect, goes
+// to the scripted browser, which signs in as the login hint and logs where
+// it landed.
+func orgsPageBrowser(t *testing.T, e *e2e) (opened, pageNext string) {
 	t.Helper()
 	opened = filepath.Join(e.root, "opened.txt")
+	pageNext = filepath.Join(e.root, "page-next")
 	script := filepath.Join(e.root, "browser.sh")
 	if err := os.WriteFile(script, []byte(`#!/bin/sh
-case "$1" in
-*token=*) printf '%s\n' "$1" >> '`+opened+`' ;;
-*) exec env SFTEST_BROWSER=1 MESHMESH_TEST_MAIN=0 SFTEST_BROWSER_LOG='`+e.env["SFTEST_BROWSER_LOG"]+`' '`+os.Args[0]+`' "$1" ;;
-esac
+if [ -e '`+pageNext+`' ]; then
+	rm -f '`+pageNext+`'
+	printf '%s\n' "$1" >> '`+opened+`'
+	exit 0
+fi
+exec env SFTEST_BROWSER=1 MESHMESH_TEST_MAIN=0 SFTEST_BROWSER_LOG='`+e.env["SFTEST_BROWSER_LOG"]+`' '`+os.Args[0]+`' "$1"
 `), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	e.env["BROWSER"] = script
-	return opened
+	e.env["SFTEST_USER"] = "" // sign in as the login hint: a reconnect's user
+	return opened, pageNext
 }
 
-// openedPage waits for the tray to open a page URL (the n-th) and returns it.
+// openedPage waits for the tray to open the page (the n-th time) and
+// returns the URL it gave the browser.
 func openedPage(t *testing.T, opened string, n int) string {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -74,8 +81,11 @@ const shownRows = `[...document.querySelectorAll("#rows tr:not(.panel-row)")].fi
 // the header, a search by org id and by instance host, a quick link, and
 // Reconnect all for dead (whose tokens the test revoked and a check
 // found dead).
-func orgsPageScenario(t *testing.T, e *e2e, s *traytest.Session, r *trayRun, opened string, n int, orgs []seeded, dead []seeded) {
+func orgsPageScenario(t *testing.T, e *e2e, s *traytest.Session, r *trayRun, opened, pageNext string, n int, orgs []seeded, dead []seeded) {
 	t.Helper()
+	if err := os.WriteFile(pageNext, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	r.tray.Click(t, "MeshMesh — ")
 	pageURL := openedPage(t, opened, 1)
 	ctx := traytest.Chromium(t)
@@ -87,9 +97,8 @@ func orgsPageScenario(t *testing.T, e *e2e, s *traytest.Session, r *trayRun, ope
 	}
 	search := func(text string) []string {
 		t.Helper()
-		if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("q"), ""), chromedp.SendKeys(chromedp.ID("q"), text)); err != nil {
-			t.Fatal(err)
-		}
+		// As typed: the view filters on each input event.
+		jsEval[bool](t, ctx, `(() => { const q = document.getElementById("q"); q.focus(); q.value = `+jsQuote(text)+`; q.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`)
 		var got []string
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if got = jsEval[[]string](t, ctx, shownRows); len(got) < n || text == "" {
@@ -98,7 +107,7 @@ func orgsPageScenario(t *testing.T, e *e2e, s *traytest.Session, r *trayRun, ope
 		}
 		return got
 	}
-	target := orgs[len(orgs)/2]
+	target := orgs[len(orgs)-1] // not one of dead: it opens
 	for _, q := range []string{target.org.ID, strings.TrimPrefix(target.org.Host.URL, "http://")} {
 		if got := search(q); len(got) != 1 || got[0] != target.user.Username {
 			t.Errorf("search %q shows %v, want %s alone", q, got, target.user.Username)
@@ -110,8 +119,11 @@ func orgsPageScenario(t *testing.T, e *e2e, s *traytest.Session, r *trayRun, ope
 		chromedp.WaitVisible(chromedp.ID("p-link"))); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("p-link"), oauth.SetupPath),
-		chromedp.Click(chromedp.CSS(`#p-link ~ button`))); err != nil {
+	if !jsEval[bool](t, ctx, `(() => { const s = document.getElementById("p-link"); s.value = `+jsQuote(oauth.SetupPath)+`;
+		if (s.value !== `+jsQuote(oauth.SetupPath)+`) return false; s.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`) {
+		t.Fatal("the quick links offer no Setup")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#p-link ~ button`))); err != nil {
 		t.Fatal(err)
 	}
 	v := e.waitVisit(func(v browserVisit) bool { return strings.HasSuffix(v.URL, oauth.SetupPath) })
