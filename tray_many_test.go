@@ -87,7 +87,9 @@ func TestTrayFewOrgs(t *testing.T) {
 			return len(l) > 3 && strings.HasPrefix(l[3], "★ ● client-003")
 		})
 		tr.Click(t, "client-003", "Unpin from favourites")
-		tr.WaitMenu(t, func(m traytest.Item) bool { return slices.Contains(labels(m), "● client-003 — admin003@client003.example") })
+		tr.WaitMenu(t, func(m traytest.Item) bool {
+			return slices.Contains(labels(m), "● client-003 — admin003@client003.example")
+		})
 		if c := e.find("client-003"); c["favourite"] != float64(0) {
 			t.Errorf("client-003 is still favourite %v", c["favourite"])
 		}

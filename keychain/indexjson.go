@@ -20,26 +20,15 @@ type connectionFields Connection
 // MarshalJSON writes c's fields, then the fields of its index entry that
 // this version does not know.
 func (c Connection) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(connectionFields(c))
-	if err != nil || len(c.extra) == 0 {
-		return b, err
-	}
-	return appendFields(b, c.extra)
+	return marshalKeeping(connectionFields(c), c.extra)
 }
 
 // UnmarshalJSON reads c, keeping the fields this version does not know.
 func (c *Connection) UnmarshalJSON(b []byte) error {
-	var f connectionFields
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
-	}
-	extra, err := unknownFields(b, knownConnectionFields())
-	if err != nil {
-		return err
-	}
+	f, extra, err := unmarshalKeeping[connectionFields](b, knownConnectionFields())
 	*c = Connection(f)
 	c.extra = extra
-	return nil
+	return err
 }
 
 // indexFile is connections.json.
@@ -54,26 +43,33 @@ type indexFile struct {
 
 type indexFields indexFile
 
-func (f indexFile) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(indexFields(f))
-	if err != nil || len(f.extra) == 0 {
-		return b, err
-	}
-	return appendFields(b, f.extra)
-}
+func (f indexFile) MarshalJSON() ([]byte, error) { return marshalKeeping(indexFields(f), f.extra) }
 
 func (f *indexFile) UnmarshalJSON(b []byte) error {
-	var v indexFields
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	extra, err := unknownFields(b, knownIndexFields())
-	if err != nil {
-		return err
-	}
+	v, extra, err := unmarshalKeeping[indexFields](b, knownIndexFields())
 	*f = indexFile(v)
 	f.extra = extra
-	return nil
+	return err
+}
+
+// marshalKeeping writes v, a struct, then extra's members.
+func marshalKeeping(v any, extra map[string]json.RawMessage) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil || len(extra) == 0 {
+		return b, err
+	}
+	return appendFields(b, extra)
+}
+
+// unmarshalKeeping reads JSON object b as a T, and returns its members
+// whose names are not in known as well.
+func unmarshalKeeping[T any](b []byte, known map[string]bool) (T, map[string]json.RawMessage, error) {
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, nil, err
+	}
+	extra, err := unknownFields(b, known)
+	return v, extra, err
 }
 
 var (

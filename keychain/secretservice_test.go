@@ -1,10 +1,13 @@
 package keychain_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/zalando/go-keyring"
 
 	"github.com/meshmesh/meshmesh/keychain"
 	"github.com/meshmesh/meshmesh/keychain/keychaintest"
@@ -70,5 +73,36 @@ func TestStoreWithSecretService(t *testing.T) {
 	}
 	if _, found, _ := session.Lookup(f.opts.Service, "admin@acme.example"); found {
 		t.Error("the item is still in the Secret Service after Remove")
+	}
+}
+
+// The quick reads of NewOSKeyring read what go-keyring wrote, and a
+// missing item is go-keyring's ErrNotFound, as OSKeyring{} says.
+func TestQuickReadsWithSecretService(t *testing.T) {
+	keychaintest.Require(t)
+	const service = "meshmesh-quick-test"
+	slow, quick := keychain.OSKeyring{}, keychain.NewOSKeyring()
+	for i, secret := range []string{`{"refresh_token":"5Aep861a"}`, "ünïcödé and \"quotes\"", strings.Repeat("x", 2000)} {
+		user := fmt.Sprintf("user%d@acme.example", i)
+		if err := slow.Set(service, user, secret); err != nil {
+			t.Fatal(err)
+		}
+		for name, kr := range map[string]keychain.Keyring{"OSKeyring{}": slow, "NewOSKeyring()": quick} {
+			if got, err := kr.Get(service, user); err != nil || got != secret {
+				t.Errorf("%s.Get(%s) = %.40q, %v; want %.40q", name, user, got, err, secret)
+			}
+		}
+		if err := quick.Set(service, user, secret+"2"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := quick.Get(service, user); got != secret+"2" {
+			t.Errorf("after Set, Get = %.40q", got)
+		}
+		if err := quick.Delete(service, user); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := quick.Get(service, user); !errors.Is(err, keyring.ErrNotFound) {
+			t.Errorf("Get of a deleted item: %v, want ErrNotFound", err)
+		}
 	}
 }

@@ -114,7 +114,7 @@ func Open(opts Options) (*Store, error) {
 		opts.Service = DefaultService
 	}
 	if opts.Keyring == nil {
-		opts.Keyring = OSKeyring{}
+		opts.Keyring = NewOSKeyring()
 	}
 	if opts.Engine == nil {
 		opts.Engine = &oauth.Engine{Settings: oauth.DefaultSettings()}

@@ -114,7 +114,21 @@ func (e *Env) Run(t testing.TB, stdin string, args ...string) string {
 	cmd := exec.CommandContext(ctx, e.Path, args...)
 	cmd.Env = e.Env
 	cmd.Dir = e.Home
-	cmd.Stdin = strings.NewReader(stdin)
+	// stdin from a file, not a pipe: sf gives its standard input 10 ms to
+	// be readable (--sfdx-url-stdin), which a pipe fed by a goroutine of a
+	// loaded machine can miss.
+	in, err := os.CreateTemp(t.TempDir(), "stdin")
+	if err == nil {
+		_, err = in.WriteString(stdin)
+	}
+	if err == nil {
+		_, err = in.Seek(0, 0)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	cmd.Stdin = in
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
