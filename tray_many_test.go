@@ -41,7 +41,7 @@ func TestTrayFewOrgs(t *testing.T) {
 	r := e.startTray(s)
 	tr := r.tray
 	// Up to 15 orgs: one list, the favourite first, no groups.
-	waitChecked(t, e, 5)
+	waitChecked(t, e, tr, 5)
 	tr.WaitMenu(t, hasItem("★ ● client-000 — "+orgs[0].user.Username))
 	top := labels(tr.Top(t))
 	want := []string{"MeshMesh — 5 orgs", "Cancel sign-in", "★ ● client-000 — admin000@client000.example", "● client-001 — admin001@client001.example",
@@ -102,7 +102,7 @@ func TestTrayFewOrgs(t *testing.T) {
 		}
 		before := e.tokenRequests()
 		tr.Click(t, "Check all connections")
-		waitChecked(t, e, before+5)
+		waitChecked(t, e, tr, before+5)
 		tr.WaitMenu(t, hasItem("⚠ client-003 — needs reconnect"))
 		orgsPageScenario(t, e, s, r, opened, pageNext, 5, orgs, dead)
 	})
@@ -142,7 +142,7 @@ func TestTrayThousandOrgs(t *testing.T) {
 		top = tr.Top(t)
 	}
 	t.Logf("menu of 1,000 orgs shown %s after start", time.Since(start).Round(time.Millisecond))
-	waitChecked(t, e, 1000)
+	waitChecked(t, e, tr, 1000)
 	t.Logf("1,000 orgs checked %s after start", time.Since(start).Round(time.Millisecond))
 	top = tr.Top(t)
 	if n := len(top.Children); n > 60 {
@@ -180,7 +180,7 @@ func TestTrayThousandOrgs(t *testing.T) {
 		}
 		before := e.tokenRequests()
 		tr.Click(t, "Check all connections")
-		waitChecked(t, e, before+1000)
+		waitChecked(t, e, tr, before+1000)
 		m := tr.WaitMenu(t, hasItem("Needs reconnect (5)"))
 		_ = m
 		dead := tr.At(t, "Needs reconnect (5)")
@@ -229,10 +229,20 @@ func TestTrayThousandOrgs(t *testing.T) {
 }
 
 // waitChecked waits until the fake Salesforce has served n token
-// requests, and a moment more for the tray to show them.
-func waitChecked(t testing.TB, e *e2e, n int) {
+// requests, then for the tray to have shown every result: Check all
+// connections enabled again, no org checking.
+func waitChecked(t testing.TB, e *e2e, tr *traytest.Tray, n int) {
 	t.Helper()
 	waitCheckedWithin(t, e, n, 2*time.Minute)
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		top := tr.Top(t)
+		if it, ok := top.Find("Check all connections"); ok && it.Enabled && !strings.Contains(strings.Join(labels(top), "\n"), "◌") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the tray did not end its check within 2 minutes:\n%s", top)
+		}
+	}
 }
 
 func waitCheckedWithin(t testing.TB, e *e2e, n int, within time.Duration) {
@@ -244,7 +254,6 @@ func waitCheckedWithin(t testing.TB, e *e2e, n int, within time.Duration) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond)
 }
 
 // rss returns the resident and peak memory of process pid, in MB.
