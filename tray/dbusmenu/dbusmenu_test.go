@@ -118,7 +118,10 @@ func TestLazySubmenus(t *testing.T) {
 	if made != 1 {
 		t.Errorf("%d submenus made, want 1", made)
 	}
-	if need, _ := (*methods)(m).AboutToShow(acme); need {
+	if got, want := sig.take(), []string{fmt.Sprintf("LayoutUpdated %d", acme)}; !slices.Equal(got, want) {
+		t.Errorf("signals after AboutToShow %q, want %q (libdbusmenu reads it again on LayoutUpdated)", got, want)
+	}
+	if need, _ := (*methods)(m).AboutToShow(acme); need || len(sig.take()) > 0 {
 		t.Error("AboutToShow of a made submenu asks the host to read it again")
 	}
 	if _, err := (*methods)(m).AboutToShow(9999); err == nil {
@@ -134,6 +137,10 @@ func TestOneChangeUpdatesOneItem(t *testing.T) {
 	sig.take()
 	acme, globex := idOf(t, m, "● acme"), idOf(t, m, "● globex")
 	(*methods)(m).AboutToShow(acme)
+	// libdbusmenu reads a submenu made on AboutToShow on LayoutUpdated.
+	if got, want := sig.take(), []string{fmt.Sprintf("LayoutUpdated %d", acme)}; !slices.Equal(got, want) {
+		t.Errorf("signals after AboutToShow %q, want %q", got, want)
+	}
 
 	// globex needs reconnect: its item changes in place, nothing else.
 	m.Set(menuOf(org("acme", "●", &made), org("globex", "⚠", &made)))

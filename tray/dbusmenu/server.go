@@ -241,7 +241,13 @@ func (d *methods) AboutToShow(id int32) (bool, *dbus.Error) {
 	if n == nil {
 		return false, unknownItem(id)
 	}
-	return m.materialize(n), nil
+	if !m.materialize(n) {
+		return false, nil
+	}
+	// libdbusmenu (GTK hosts) reads a submenu again on LayoutUpdated,
+	// not on needUpdate: say both.
+	m.emit(nil, []*node{n})
+	return true, nil
 }
 
 // AboutToShowGroup is AboutToShow for several submenus.
@@ -250,6 +256,7 @@ func (d *methods) AboutToShowGroup(ids []int32) ([]int32, []int32, *dbus.Error) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	updates, bad := []int32{}, []int32{}
+	var made []*node
 	for _, id := range ids {
 		n := m.byID[id]
 		switch {
@@ -257,8 +264,10 @@ func (d *methods) AboutToShowGroup(ids []int32) ([]int32, []int32, *dbus.Error) 
 			bad = append(bad, id)
 		case m.materialize(n):
 			updates = append(updates, id)
+			made = append(made, n)
 		}
 	}
+	m.emit(nil, made)
 	return updates, bad, nil
 }
 

@@ -74,8 +74,8 @@ func Start(ctx context.Context, opts Options) (_ *World, err error) {
 			w.Close(context.WithoutCancel(ctx))
 		}
 	}()
-	acme := sf.AddOrg(sftest.Org{Name: "Acme Corp"})
-	uat := sf.AddOrg(sftest.Org{Name: "Acme UAT", Sandbox: true})
+	acme := sf.AddOrg(sftest.Org{Name: "Acme Corp", OrganizationType: "Enterprise Edition"})
+	uat := sf.AddOrg(sftest.Org{Name: "Acme UAT", Sandbox: true, OrganizationType: "Enterprise Edition"})
 	globex := sf.AddOrg(sftest.Org{Name: "Globex"})
 	sf.AddUser(sftest.User{Org: acme, Username: acmeAdmin, Admin: true})
 	tester := sf.AddUser(sftest.User{Org: uat, Username: uatAdmin, Admin: true})
