@@ -78,7 +78,7 @@ func commands() []command {
 		{"reconnect", "ORG [--client-secret-stdin]", "log ORG in again (same method, environment and user)", 1, needsStore, (*cli).reconnectCmd},
 		{"remove", "ORG", "forget ORG, revoking its token (unless sf holds it)", 1, needsStore, (*cli).removeCmd},
 		{"group", "ORG (NAME | --none)", "put ORG in group NAME, or in none (--none)", anyArgs, needsStore, (*cli).groupCmd},
-		{"pin", "ORG", "make ORG a favourite, after the others", 1, needsStore, (*cli).pinCmd},
+		{"pin", "ORG [--at N]", "make ORG a favourite, after the others (or at place N)", 1, needsStore, (*cli).pinCmd},
 		{"unpin", "ORG", "make ORG a favourite no more", 1, needsStore, (*cli).unpinCmd},
 		{"alias", "ORG NEW", "rename ORG: NEW is its alias from now on", 2, needsStore, (*cli).aliasCmd},
 		{"import-sf", "[ORG...]", "import the orgs sf holds (all, or those named)", anyArgs, needsStore, (*cli).importSFCmd},
@@ -370,8 +370,9 @@ case and keeps the spelling of the connections already in it; a name is 1
 to 40 characters. list --group NAME shows a group. Only the index
 changes: no network, no keychain.`,
 	"pin": `Favourites keep the order you pinned them in (favourite in list --json:
-1 first); pinning a favourite again leaves it where it is. Only the index
-changes: no network, no keychain.`,
+1 first), the order of the tray's Favourites; pinning a favourite again
+leaves it where it is, unless --at N moves it to place N (the others
+make room). Only the index changes: no network, no keychain.`,
 	"unpin": `The other favourites keep their order. Only the index changes.`,
 	"alias": `NEW is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter
 or digit; an alias that names another connection is refused. The

@@ -53,7 +53,13 @@ func (c *cli) groupCmd(fs *flag.FlagSet) func(context.Context, []string) error {
 }
 
 func (c *cli) pinCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	at := fs.Int("at", 0, "its place among the favourites, 1 first (default: after the others)")
 	return func(ctx context.Context, args []string) error {
+		atSet := false
+		fs.Visit(func(f *flag.Flag) { atSet = atSet || f.Name == "at" })
+		if *at < 0 || atSet && *at == 0 {
+			return badUsage(fmt.Sprintf("--at %d is no place among the favourites", *at), "Say --at 1 for the first, --at 2 for the second…, or leave --at out to pin ORG after the others.")
+		}
 		was, err := c.store.Find(ctx, args[0])
 		if err != nil {
 			return err
@@ -61,6 +67,14 @@ func (c *cli) pinCmd(fs *flag.FlagSet) func(context.Context, []string) error {
 		conn, err := c.store.SetFavourite(ctx, args[0], true)
 		if err != nil {
 			return err
+		}
+		if before := conn.Favourite; *at > 0 && *at != before {
+			if conn, err = c.store.MoveFavourite(ctx, args[0], *at-before); err != nil {
+				return err
+			}
+			if conn.Favourite != before { // past the last place, it stays the last
+				return c.organised(conn, "Moved %s: favourite number %d.", conn.Name(), conn.Favourite)
+			}
 		}
 		if was.Favourite > 0 {
 			return c.organised(conn, "%s is already a favourite (number %d).", conn.Name(), conn.Favourite)

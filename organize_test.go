@@ -112,6 +112,11 @@ func TestGroupPinAlias(t *testing.T) {
 		{[]string{"unpin", "uat"}, 0, "Unpinned uat: it is a favourite no more.\n"},
 		{[]string{"unpin", "uat"}, 0, "uat was not a favourite.\n"},
 		{[]string{"pin", "uat"}, 0, "Pinned uat: favourite number 2.\n"}, // acme-corp moved up to 1
+		{[]string{"pin", "uat", "--at", "1"}, 0, "Moved uat: favourite number 1.\n"}, // acme-corp makes room
+		{[]string{"pin", "acme-corp", "--at", "1"}, 0, "Moved acme-corp: favourite number 1.\n"},
+		{[]string{"pin", "acme-corp", "--at", "1"}, 0, "acme-corp is already a favourite (number 1).\n"},
+		{[]string{"pin", "uat", "--at", "9"}, 0, "uat is already a favourite (number 2).\n"}, // past the last: the last
+		{[]string{"pin", "uat", "--at", "0"}, 2, "--at 0 is no place among the favourites"},
 		{[]string{"pin", "nope", "--json"}, 1, "org_not_found"},
 		{[]string{"alias", "uat", "acme-uat"}, 0, "Renamed uat to acme-uat (admin@acme.example.uat).\n"},
 		{[]string{"alias", "acme-uat", "acme-uat"}, 0, "admin@acme.example.uat already has the alias acme-uat.\n"},
