@@ -86,7 +86,7 @@ func commands() []command {
 		{"install-url", "--env production|sandbox|custom [--domain URL]", "print the MeshMesh package install URL", 0, needsSettings, (*cli).installURLCmd},
 		{"version", "", "print the version", 0, needsNothing, (*cli).versionCmd},
 		{"tray", "[--wait DURATION]", "show the tray (what meshmesh with no command does)", 0, needsStore, (*cli).trayCmd},
-		{"demo", "", "the tray on a fake Salesforce with sample orgs", 0, needsSettings, (*cli).demoCmd},
+		{"demo", "[--orgs N]", "the tray on a fake Salesforce with sample orgs", 0, needsSettings, (*cli).demoCmd},
 	}
 }
 

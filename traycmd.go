@@ -130,7 +130,11 @@ func (c *cli) claimTray(ctx context.Context, dir string) (primary *instance.Prim
 }
 
 func (c *cli) demoCmd(fs *flag.FlagSet) func(context.Context, []string) error {
+	orgs := fs.Int("orgs", 0, fmt.Sprintf("add N client orgs to the samples (at most %d), to see a tray of many orgs", demo.MaxOrgs))
 	return func(ctx context.Context, _ []string) error {
+		if *orgs < 0 || *orgs > demo.MaxOrgs {
+			return badUsage(fmt.Sprintf("--orgs %d is not a number of orgs from 0 to %d", *orgs, demo.MaxOrgs), "For example: meshmesh demo --orgs 200.")
+		}
 		dir, err := demoDir()
 		if err != nil {
 			return err
@@ -138,7 +142,10 @@ func (c *cli) demoCmd(fs *flag.FlagSet) func(context.Context, []string) error {
 		c.log, c.logOpen = openLog(c.getenv)
 		return c.showTray(ctx, dir, 3*time.Second, func(ctx context.Context) (tray.Options, func(), error) {
 			fmt.Fprintln(c.stderr, "Starting the demo: a fake Salesforce on this computer, with sample orgs…")
-			w, err := demo.Start(ctx, demo.Options{Dir: dir, CallbackPort: c.engine.Settings.CallbackPort, Browser: c.engine.Settings.Browser, Log: c.log})
+			if *orgs > 0 {
+				fmt.Fprintf(c.stderr, "Adding %d client orgs (they go to your keychain, under the service %s, and are removed at exit)…\n", *orgs, demo.Service)
+			}
+			w, err := demo.Start(ctx, demo.Options{Dir: dir, CallbackPort: c.engine.Settings.CallbackPort, Browser: c.engine.Settings.Browser, Log: c.log, Orgs: *orgs})
 			if err != nil {
 				return tray.Options{}, nil, err
 			}

@@ -166,13 +166,15 @@ func splitAlphabetically(conns []*keychain.Connection, size int) []part {
 	}
 	for i := range parts {
 		first, last := name(parts[i].conns[0]), name(parts[i].conns[len(parts[i].conns)-1])
-		from, to := 1, 1
+		from, to := 0, 0
 		if i > 0 {
 			from = cut(first, name(parts[i-1].conns[len(parts[i-1].conns)-1]))
 		}
 		if i < len(parts)-1 {
 			to = cut(last, name(parts[i+1].conns[0]))
 		}
+		// The ends of the group say as much as the other end of their part.
+		from, to = cmp.Or(from, to), cmp.Or(to, from)
 		parts[i].label = prefix(first, from) + "–" + prefix(last, to)
 	}
 	return parts

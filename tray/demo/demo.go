@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strconv"
 
+	"golang.org/x/oauth2"
+
 	"github.com/meshmesh/meshmesh/keychain"
 	"github.com/meshmesh/meshmesh/oauth"
 	"github.com/meshmesh/meshmesh/oauth/sfcli"
@@ -33,7 +35,14 @@ type Options struct {
 	Browser      string // BROWSER
 	Keyring      keychain.Keyring
 	Log          *slog.Logger
+	// Orgs is how many client orgs to add to the three samples, to see the
+	// tray of a person with many orgs (groups, favourites, recent); each
+	// is connected without a browser. At most MaxOrgs.
+	Orgs int
 }
+
+// MaxOrgs bounds Options.Orgs.
+const MaxOrgs = 2000
 
 // World is a running demo.
 type World struct {
@@ -129,9 +138,54 @@ func Start(ctx context.Context, opts Options) (_ *World, err error) {
 			return nil, fmt.Errorf("demo: connecting %s: %w", s.alias, err)
 		}
 	}
+	if err := w.addClients(ctx, min(opts.Orgs, MaxOrgs), custom); err != nil {
+		return nil, err
+	}
 	// An admin revoked the sandbox's tokens: the tray finds it dead.
 	sf.RevokeRefreshTokens(tester)
 	return w, nil
+}
+
+// addClients adds n client orgs, connected through app without a browser
+// (sftest.Server.Grant): 60 % production, 30 % sandboxes, 10 % Developer
+// Edition; 40 % in five groups; the first three favourites.
+func (w *World) addClients(ctx context.Context, n int, app *sftest.App) error {
+	scopes := []string{"api", "refresh_token", "offline_access", "web"}
+	for i := range n {
+		o := sftest.Org{Name: fmt.Sprintf("Client %03d", i+1), OrganizationType: "Enterprise Edition"}
+		login, env, alias := w.SF.Production, oauth.Production, fmt.Sprintf("client-%03d", i+1)
+		switch i % 10 {
+		case 7, 8, 9:
+			o.Sandbox, o.Name, login, env, alias = true, o.Name+" UAT", w.SF.Sandbox, oauth.Sandbox, alias+"-uat"
+		case 6:
+			o.OrganizationType = "Developer Edition"
+		}
+		org := w.SF.AddOrg(o)
+		w.SF.Change(func() { app.InstalledIn = append(app.InstalledIn, org) })
+		user := w.SF.AddUser(sftest.User{Org: org, Username: fmt.Sprintf("admin@client%03d.example", i+1), Admin: true})
+		tok := w.SF.Grant(login, app, user, scopes)
+		g := &oauth.Grant{
+			Org: oauth.Org{Username: user.Username, UserID: user.ID, OrgID: org.ID, OrgName: org.Name, InstanceURL: tok.InstanceURL,
+				LoginURL: login.URL, InstanceName: org.InstanceName, OrganizationType: org.OrganizationType, IsSandbox: org.Sandbox,
+				Environment: env, Method: oauth.CustomApp, ClientID: app.ClientID, Scopes: scopes},
+			Token: &oauth2.Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken},
+		}
+		if _, err := w.Store.Add(ctx, g, keychain.AddOptions{Alias: alias, ClientSecret: app.ClientSecret, Scopes: scopes}); err != nil {
+			return fmt.Errorf("demo: connecting %s: %w", alias, err)
+		}
+		if i%5 == 2 || i%5 == 3 {
+			groups := []string{"Acme partners", "Globex", "Initech", "Hooli", "Umbrella"}
+			if _, err := w.Store.SetGroup(ctx, alias, groups[(i/5)%len(groups)]); err != nil {
+				return err
+			}
+		}
+		if i < 3 {
+			if _, err := w.Store.SetFavourite(ctx, alias, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // connect logs user in with a scripted browser and stores the connection.
