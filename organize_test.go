@@ -111,7 +111,7 @@ func TestGroupPinAlias(t *testing.T) {
 		{[]string{"pin", "uat"}, 0, "uat is already a favourite (number 1).\n"},
 		{[]string{"unpin", "uat"}, 0, "Unpinned uat: it is a favourite no more.\n"},
 		{[]string{"unpin", "uat"}, 0, "uat was not a favourite.\n"},
-		{[]string{"pin", "uat"}, 0, "Pinned uat: favourite number 2.\n"}, // acme-corp moved up to 1
+		{[]string{"pin", "uat"}, 0, "Pinned uat: favourite number 2.\n"},             // acme-corp moved up to 1
 		{[]string{"pin", "uat", "--at", "1"}, 0, "Moved uat: favourite number 1.\n"}, // acme-corp makes room
 		{[]string{"pin", "acme-corp", "--at", "1"}, 0, "Moved acme-corp: favourite number 1.\n"},
 		{[]string{"pin", "acme-corp", "--at", "1"}, 0, "acme-corp is already a favourite (number 1).\n"},
