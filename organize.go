@@ -69,7 +69,7 @@ func (c *cli) pinCmd(fs *flag.FlagSet) func(context.Context, []string) error {
 			return err
 		}
 		if before := conn.Favourite; *at > 0 && *at != before {
-			if conn, err = c.store.MoveFavourite(ctx, args[0], *at-before); err != nil {
+			if conn, err = c.store.MoveFavouriteTo(ctx, args[0], *at); err != nil {
 				return err
 			}
 			if conn.Favourite != before { // past the last place, it stays the last

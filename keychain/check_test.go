@@ -1,6 +1,7 @@
 package keychain_test
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/meshmesh/meshmesh/keychain"
 	"github.com/meshmesh/meshmesh/oauth"
+	"github.com/meshmesh/meshmesh/oauth/sftest"
 )
 
 // A health check refreshes each connection, and writes the keychain only
@@ -235,5 +237,74 @@ func TestKeyringHungCallsStopTheOthers(t *testing.T) {
 	}
 	if n := kr.calls.Load(); n < 2+keychain.KeyringParallel {
 		t.Errorf("%d keychain calls, want the callers' too", n)
+	}
+}
+
+// A check reads the connections before it refreshes them: one connected
+// again meanwhile with another app is checked as it is now, not marked
+// needs reconnect for the old app's failure.
+func TestCheckAfterReconnectWithAnotherApp(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	before := f.connect(f.admin, oauth.Production, "acme")
+	other := f.sf.AddApp(sftest.App{Kind: sftest.ConnectedApp, OwnerOrg: f.prod, RequireSecret: true,
+		Scopes: []string{"api", "refresh_token", "offline_access", "web"}, InstalledIn: []*sftest.Org{f.prod}})
+	tok := f.sf.Grant(f.sf.Production, other, f.admin, other.Scopes)
+	g := f.grant(f.admin, oauth.Production) // the org as a login finds it
+	g.Org.ClientID = other.ClientID
+	g.Token.AccessToken, g.Token.RefreshToken = tok.AccessToken, tok.RefreshToken
+	if _, err := f.store.Add(ctx, g, keychain.AddOptions{ClientSecret: other.ClientSecret}); err != nil {
+		t.Fatal(err)
+	}
+	status, err := f.store.Check(ctx, before)
+	if err != nil || status != keychain.Connected {
+		t.Fatalf("Check of the connection read before its reconnect = %s, %v; want connected", status, err)
+	}
+	if c, _ := f.store.Find(ctx, "acme"); c.Status != keychain.Connected || c.ClientID != other.ClientID {
+		t.Errorf("after the check: %s with app %s", c.Status, c.ClientID)
+	}
+}
+
+// Favourites are numbered 1, 2, 3… in order: a removed one leaves no
+// gap, and MoveFavouriteTo places one by its place.
+func TestFavouritePlaces(t *testing.T) {
+	f := newFixture(t, newMemKeyring())
+	f.connect(f.admin, oauth.Production, "a")
+	f.connect(f.dev, oauth.Production, "b")
+	f.connect(f.tester, oauth.Sandbox, "c")
+	for _, ref := range []string{"a", "b", "c"} {
+		if _, err := f.store.SetFavourite(ctx, ref, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.store.Remove(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	places := func() string {
+		conns, _ := f.store.List(ctx)
+		var out []string
+		for _, c := range keychain.Favourites(conns) {
+			out = append(out, fmt.Sprintf("%s=%d", c.Alias, c.Favourite))
+		}
+		return strings.Join(out, " ")
+	}
+	if got := places(); got != "b=1 c=2" {
+		t.Errorf("after removing the first: %s, want b=1 c=2", got)
+	}
+	for _, tt := range []struct {
+		ref  string
+		at   int
+		want string
+	}{
+		{"c", 1, "c=1 b=2"},
+		{"c", 9, "b=1 c=2"}, // past the last: the last
+		{"b", 0, "b=1 c=2"}, // before the first: the first
+		{"b", 2, "c=1 b=2"},
+	} {
+		if _, err := f.store.MoveFavouriteTo(ctx, tt.ref, tt.at); err != nil {
+			t.Fatal(err)
+		}
+		if got := places(); got != tt.want {
+			t.Errorf("MoveFavouriteTo(%s, %d): %s, want %s", tt.ref, tt.at, got, tt.want)
+		}
 	}
 }

@@ -81,13 +81,8 @@ func (s *Store) SetFavourite(ctx context.Context, ref string, pinned bool) (Conn
 			}
 			c.Favourite = last + 1
 		case !pinned && c.Favourite > 0:
-			was := c.Favourite
 			c.Favourite = 0
-			for i := range conns {
-				if conns[i].Favourite > was {
-					conns[i].Favourite--
-				}
-			}
+			renumberFavourites(conns, Favourites(conns))
 		}
 		return nil
 	})
@@ -100,23 +95,44 @@ func (s *Store) MoveFavourite(ctx context.Context, ref string, delta int) (Conne
 		if c.Favourite == 0 || delta == 0 {
 			return nil
 		}
-		favs := Favourites(conns)
-		from := slices.IndexFunc(favs, func(f Connection) bool { return strings.EqualFold(f.Username, c.Username) })
-		to := min(max(from+delta, 0), len(favs)-1)
-		moved := favs[from]
-		favs = slices.Insert(slices.Delete(favs, from, from+1), to, moved)
-		for rank, f := range favs {
-			if strings.EqualFold(f.Username, c.Username) {
-				c.Favourite = rank + 1
-			}
-			for i := range conns {
-				if strings.EqualFold(conns[i].Username, f.Username) {
-					conns[i].Favourite = rank + 1
-				}
-			}
+		from := slices.IndexFunc(Favourites(conns), func(f Connection) bool { return strings.EqualFold(f.Username, c.Username) })
+		placeFavourite(conns, c.Username, from+delta)
+		return nil
+	})
+}
+
+// MoveFavouriteTo moves favourite ref to place at among the favourites (1
+// first; past the last, the last). A connection that is not a favourite
+// is left alone.
+func (s *Store) MoveFavouriteTo(ctx context.Context, ref string, at int) (Connection, error) {
+	return s.change(ctx, ref, func(conns []Connection, c *Connection) error {
+		if c.Favourite > 0 {
+			placeFavourite(conns, c.Username, at-1)
 		}
 		return nil
 	})
+}
+
+// placeFavourite puts favourite username at index to of the favourites
+// (clamped), and numbers them all 1, 2, 3… in their order.
+func placeFavourite(conns []Connection, username string, to int) {
+	favs := Favourites(conns)
+	from := slices.IndexFunc(favs, func(f Connection) bool { return strings.EqualFold(f.Username, username) })
+	to = min(max(to, 0), len(favs)-1)
+	moved := favs[from]
+	renumberFavourites(conns, slices.Insert(slices.Delete(favs, from, from+1), to, moved))
+}
+
+// renumberFavourites numbers favs 1, 2, 3… in conns: no gap is left where a
+// favourite was unpinned or removed.
+func renumberFavourites(conns []Connection, favs []Connection) {
+	for rank, f := range favs {
+		for i := range conns {
+			if strings.EqualFold(conns[i].Username, f.Username) {
+				conns[i].Favourite = rank + 1
+			}
+		}
+	}
 }
 
 // Favourites returns the favourites among conns, in the user's order.

@@ -35,7 +35,11 @@ func (r *secretReader) get(service, user string) (string, bool) {
 		return "", false
 	}
 	items, err := svc.SearchItems(collection, map[string]string{"username": user, "service": service})
-	if err != nil || len(items) == 0 {
+	if err != nil {
+		r.reset(session) // the daemon may be gone: open anew next time
+		return "", false
+	}
+	if len(items) == 0 {
 		return "", false
 	}
 	secret, err := svc.GetSecret(items[0], session)
@@ -66,11 +70,12 @@ func (r *secretReader) open() (*ss.SecretService, dbus.BusObject, dbus.ObjectPat
 	return r.svc, r.collection, r.session, true
 }
 
-// reset forgets session, to open another next time.
+// reset closes session, to open another next time.
 func (r *secretReader) reset(session dbus.ObjectPath) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.session == session {
+		_ = r.svc.Close(r.svc.Object("org.freedesktop.secrets", session)) // best effort: it may be gone
 		r.session = ""
 	}
 }

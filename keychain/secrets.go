@@ -241,11 +241,21 @@ func (s *secrets) call(ctx context.Context, what string, timeout time.Duration, 
 		return keyringDiagnosis(what, err)
 	case <-ctx.Done():
 		s.stuck.mu.Lock()
+		answered := finished
 		if !finished {
 			abandoned = true
 			s.stuck.n++
 		}
 		s.stuck.mu.Unlock()
+		if answered {
+			// It answered as time ran out: its answer stands (a write
+			// that was made must not be taken for one that was not).
+			err := <-done
+			if err == nil || errors.Is(err, errNotFound) {
+				return err
+			}
+			return keyringDiagnosis(what, err)
+		}
 		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return ctx.Err() // cancelled: the caller knows why
 		}

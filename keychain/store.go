@@ -521,7 +521,9 @@ func (s *Store) Remove(ctx context.Context, ref string) (Removed, error) {
 		return r, err
 	}
 	err = s.index.update(ctx, func(conns []Connection) ([]Connection, error) {
-		return slices.DeleteFunc(conns, func(c Connection) bool { return strings.EqualFold(c.Username, conn.Username) }), nil
+		conns = slices.DeleteFunc(conns, func(c Connection) bool { return strings.EqualFold(c.Username, conn.Username) })
+		renumberFavourites(conns, Favourites(conns)) // no gap where it was
+		return conns, nil
 	})
 	if err != nil {
 		return r, err

@@ -41,6 +41,13 @@ func (s *Store) Token(ctx context.Context, ref string, force bool) (*Token, erro
 // conn is as the caller last read it (the index is not read again).
 func (s *Store) Check(ctx context.Context, conn Connection) (Status, error) {
 	_, err := s.token(ctx, conn, true, false)
+	var stale *staleError
+	if errors.As(err, &stale) {
+		// Connected again meanwhile (another app, another login host):
+		// check the connection it is now.
+		conn = stale.now
+		_, err = s.token(ctx, conn, true, false)
+	}
 	if err == nil {
 		return Connected, nil
 	}
@@ -97,6 +104,17 @@ func (s *Store) token(ctx context.Context, conn Connection, force, cache bool) (
 	r, err := s.engine.Refresh(ctx, conn.LoginURL, app, it.RefreshToken)
 	if err != nil {
 		status := statusAfter(err)
+		if !cache && status != "" {
+			// conn is as a check read it, maybe before a new login: the
+			// failure of its app or host says nothing of the new one.
+			now, ferr := s.Find(ctx, conn.Username)
+			switch {
+			case ferr != nil:
+				return nil, err // removed meanwhile: nothing to record
+			case now.ClientID != conn.ClientID || now.LoginURL != conn.LoginURL || !now.ConnectedAt.Equal(conn.ConnectedAt):
+				return nil, &staleError{now: now, err: err}
+			}
+		}
 		s.log.Warn("refresh failed", "alias", conn.Alias, "username", conn.Username, "status", status, "err", err)
 		if status != "" && status != conn.Status {
 			s.setStatus(ctx, conn.Username, status, "")
@@ -142,6 +160,16 @@ func (s *Store) token(ctx context.Context, conn Connection, force, cache bool) (
 	tok.Refreshed = true
 	return tok, nil
 }
+
+// staleError says that a check's refresh failed for a connection that
+// was connected again since the check read it.
+type staleError struct {
+	now Connection // as the index has it now
+	err error
+}
+
+func (e *staleError) Error() string { return "connected again meanwhile: " + e.err.Error() }
+func (e *staleError) Unwrap() error { return e.err }
 
 // RotatedSaveTimeout bounds the keychain write of a rotated refresh token:
 // longer than KeyringTimeout, since it is the token's only copy and a

@@ -81,16 +81,18 @@ func (e *Engine) httpClient() *http.Client {
 		// as a check of many orgs sends requests to it at once: with
 		// net/http's default of 2, each of the others would pay a new TLS
 		// handshake with login.salesforce.com.
+		// (No cap on connections: a request waiting for one would spend
+		// its RequestTimeout queued behind a check.)
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = MaxConnsPerHost
-		t.MaxConnsPerHost = MaxConnsPerHost
+		t.MaxIdleConnsPerHost = IdleConnsPerHost
 		e.client = &http.Client{Timeout: RequestTimeout, Transport: t}
 	})
 	return e.client
 }
 
-// MaxConnsPerHost bounds the engine's connections to one Salesforce host.
-const MaxConnsPerHost = 16
+// IdleConnsPerHost is how many idle connections to one Salesforce host the
+// engine keeps for the next requests.
+const IdleConnsPerHost = 16
 
 // oauthContext returns ctx carrying the engine's HTTP client for x/oauth2.
 func (e *Engine) oauthContext(ctx context.Context) context.Context {

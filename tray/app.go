@@ -57,7 +57,9 @@ type app struct {
 	flows  sync.WaitGroup
 
 	st       state
-	version  uint64   // counts the changes of st.conns, for the Orgs page
+	version  uint64 // counts the changes of st.conns, for the Orgs page
+	viewSeq  uint64 // the Orgs view's version (viewVersion)
+	lastView viewKey
 	attempts attempts // sign-ins started from the Connections page
 	lastStat indexStat
 }
@@ -97,6 +99,9 @@ type signIn struct {
 	url     string // its sign-in page, once known
 	cancel  context.CancelFunc
 	attempt string // the Connections page's attempt id, if it started there
+	// reconnects is the username of the connection it logs in again, if
+	// it is a reconnect.
+	reconnects string
 }
 
 // ui is what the loop needs of the system tray (systray, or a fake in unit

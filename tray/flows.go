@@ -64,6 +64,9 @@ func (a *app) startSignIn(req signInRequest, progress func(page.Progress)) bool 
 	a.st.signInSeq++
 	id := strconv.Itoa(a.st.signInSeq)
 	a.st.signIn = &signIn{id: id, what: req.what, cancel: cancel}
+	if req.reconnect != nil {
+		a.st.signIn.reconnects = req.reconnect.Username
+	}
 	a.goFlow(func(context.Context) event {
 		defer cancel()
 		var conn keychain.Connection
@@ -424,7 +427,7 @@ func (a *app) pin(conn keychain.Connection, pinned bool) {
 func (a *app) reconnectAll() {
 	for _, c := range a.st.conns {
 		if c.Status == keychain.NeedsReconnect && !slices.Contains(a.st.queue, c.Username) &&
-			(a.st.signIn == nil || a.st.signIn.what != c.Name()) {
+			(a.st.signIn == nil || a.st.signIn.reconnects != c.Username) {
 			a.st.queue = append(a.st.queue, c.Username)
 		}
 	}

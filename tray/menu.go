@@ -151,8 +151,11 @@ func (s *state) menu() []item {
 	m := []item{{label: header(s.title, len(s.conns), s.listErr != nil), tooltip: s.tooltip(), do: action{kind: actFind},
 		disabled: len(s.conns) == 0 || s.listErr != nil}}
 	// Always there, hidden when no sign-in runs: the menu keeps its shape.
-	cancel := item{label: "Cancel sign-in", hidden: true, do: action{kind: actCancel}}
+	cancel := item{label: "Cancel sign-in", hidden: true, do: action{kind: actCancel}, key: "cancel"}
 	if s.signIn != nil {
+		// It names its sign-in: a click meant for one that just ended
+		// does not cancel the next (of Reconnect all).
+		cancel.do.ref = s.signIn.id
 		cancel.label, cancel.hidden = "Cancel sign-in ("+s.signIn.what+")", false
 		if n := len(s.queue); n > 0 {
 			cancel.label += fmt.Sprintf(", %d more queued", n)

@@ -18,7 +18,7 @@ const (
 	groupMax       = 25 // a group of more orgs is split alphabetically
 	favouritesMax  = 10 // favourites shown at the top; the rest under "More favourites"
 	recentMax      = 5  // recently used orgs shown at the top
-	userGroupsMax  = 25 // groups of the user's shown at the top; the rest under "More groups"
+	userGroupsMax  = 23 // groups of the user's shown at the top; the rest under "More groups" (at most 60 items in all)
 	deadMenuLabel  = "Needs reconnect"
 	favouritesName = "Favourites"
 )
@@ -130,8 +130,12 @@ func (s *state) groupItem(name, key string, conns []*keychain.Connection) item {
 		}
 		return it
 	}
-	for _, part := range splitAlphabetically(conns, groupMax) {
-		sub := item{label: part.label, key: "part:" + part.label, children: make([]item, 0, len(part.conns))}
+	parts := splitAlphabetically(conns, groupMax)
+	if key == "more-favourites" {
+		parts = splitByPlace(conns, groupMax, favouritesMax+1)
+	}
+	for i, part := range parts {
+		sub := item{label: part.label, key: "part:" + strconv.Itoa(i), children: make([]item, 0, len(part.conns))}
 		for _, c := range part.conns {
 			sub.children = append(sub.children, s.orgItem(c))
 		}
@@ -176,6 +180,30 @@ func splitAlphabetically(conns []*keychain.Connection, size int) []part {
 		// The ends of the group say as much as the other end of their part.
 		from, to = cmp.Or(from, to), cmp.Or(to, from)
 		parts[i].label = prefix(first, from) + "–" + prefix(last, to)
+	}
+	// Parts of orgs of one name (a hundred sandboxes of "Acme", without
+	// aliases) are told apart by their order.
+	count := map[string]int{}
+	for _, p := range parts {
+		count[p.label]++
+	}
+	nth := map[string]int{}
+	for i, p := range parts {
+		if count[p.label] > 1 {
+			nth[p.label]++
+			parts[i].label = fmt.Sprintf("%s (%d)", p.label, nth[p.label])
+		}
+	}
+	return parts
+}
+
+// splitByPlace cuts favourites into parts of at most size, labelled by
+// their places, the first being place first: "11–35".
+func splitByPlace(conns []*keychain.Connection, size, first int) []part {
+	var parts []part
+	for i := 0; i < len(conns); i += size {
+		end := min(i+size, len(conns))
+		parts = append(parts, part{label: fmt.Sprintf("%d–%d", first+i, first+end-1), conns: conns[i:end]})
 	}
 	return parts
 }
@@ -233,8 +261,12 @@ type orgRef struct {
 func orgActions(c orgRef, links []oauth.Link) []item {
 	u := c.username
 	m := []item{{label: "Open in browser", do: action{kind: actOpen, ref: u}}}
-	for _, l := range slices.Concat(oauth.StandardLinks()[1:], links) { // Home is Open in browser
-		m = append(m, item{label: "Open " + l.Name, tooltip: l.Path, do: action{kind: actLink, ref: u, path: l.Path}})
+	paths := map[string]bool{oauth.HomePath: true} // Home is Open in browser
+	for _, l := range slices.Concat(oauth.StandardLinks(), links) {
+		if !paths[l.Path] { // a link of the user's to a standard page is there already
+			paths[l.Path] = true
+			m = append(m, item{label: "Open " + l.Name, tooltip: l.Path, do: action{kind: actLink, ref: u, path: l.Path}})
+		}
 	}
 	pin := item{label: "Pin to favourites", do: action{kind: actPin, ref: u}}
 	if c.favourite {

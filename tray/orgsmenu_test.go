@@ -40,6 +40,7 @@ func TestSplitAlphabetically(t *testing.T) {
 		{"letters", words, []string{"A–I", "J–R", "S–Z"}}, // 52 orgs: three parts of at most 25
 		{"a shared beginning", numbered("client-", 1, 60), []string{"client-001–client-020", "client-021–client-040", "client-041–client-060"}},
 		{"mixed", append([]string{"acme-prod", "acme-uat"}, numbered("client-", 1, 30)...), []string{"acme-prod–client-014", "client-015–client-030"}},
+		{"one name", slices.Repeat([]string{"acme"}, 60), []string{"acme–acme (1)", "acme–acme (2)", "acme–acme (3)"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			parts := splitAlphabetically(conns(tt.names...), groupMax)

@@ -122,13 +122,25 @@ type orgsAsked struct{ reply chan<- page.OrgsView }
 
 func (e orgsAsked) apply(a *app) { e.reply <- a.st.orgsView(a.viewVersion()) }
 
-// viewVersion changes whenever what the Orgs view shows does.
+// viewVersion changes whenever what the Orgs view shows does: a counter,
+// moved on when what the view depends on is not as it was when last asked.
 func (a *app) viewVersion() uint64 {
-	v := a.version
+	now := viewKey{conns: a.version, checking: len(a.st.checking), queued: len(a.st.queue)}
 	if a.st.signIn != nil {
-		v += 1 << 40
+		now.signIn = a.st.signIn.id
 	}
-	return v + uint64(len(a.st.queue))<<32 + uint64(len(a.st.checking))<<16
+	if now != a.lastView {
+		a.lastView = now
+		a.viewSeq++
+	}
+	return a.viewSeq
+}
+
+// viewKey is what the Orgs view depends on, beyond a.version.
+type viewKey struct {
+	conns            uint64 // a.version: the connections, their statuses
+	checking, queued int
+	signIn           string
 }
 
 // orgsView is the state as the Orgs view shows it.

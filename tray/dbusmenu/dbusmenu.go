@@ -19,6 +19,7 @@ package dbusmenu
 
 import (
 	"log/slog"
+	"strconv"
 	"sync"
 )
 
@@ -63,8 +64,9 @@ func (it *Item) key() string {
 // node is an item on show, with its id.
 type node struct {
 	id       int32
-	it       Item // as shown; it.Children is not kept (see children)
-	menu     bool // it has a submenu
+	key      string // among its siblings (Item.Key, made unique)
+	it       Item   // as shown; it.Children is not kept (see children)
+	menu     bool   // it has a submenu
 	parent   *node
 	children []*node
 	// made says the children are there: always for an item with
@@ -113,21 +115,26 @@ func (m *Menu) Set(items []Item) {
 
 // setChildren makes n's children items. m.mu is held.
 func (m *Menu) setChildren(n *node, items []Item, updated, relayout *[]*node) {
-	old := map[string]*node{}
+	old := make(map[string]*node, len(n.children))
 	for _, c := range n.children {
-		old[c.it.key()] = c
+		old[c.key] = c
 	}
 	same := len(items) == len(n.children)
 	next := make([]*node, 0, len(items))
+	seen := make(map[string]int, len(items))
 	for i := range items {
 		it := items[i]
+		// Siblings of one key are told apart by their order.
 		k := it.key()
+		if seen[k]++; seen[k] > 1 {
+			k += "#" + strconv.Itoa(seen[k])
+		}
 		c := old[k]
 		if c != nil && (c.it.Separator != it.Separator || c.it.Checkbox != it.Checkbox || c.it.Action != it.Action || c.menu != it.submenu()) {
-			c = nil // another kind of item: a new one
+			c = nil // another kind of item: a new one (the old one is dropped below)
 		}
 		if c == nil {
-			c = m.newNode(n, it)
+			c = m.newNode(n, it, k)
 			same = false
 		} else {
 			delete(old, k)
@@ -159,22 +166,32 @@ func (m *Menu) setChildren(n *node, items []Item, updated, relayout *[]*node) {
 	}
 }
 
-// newNode makes a node of it under parent, with its children unless they
-// are lazy. m.mu is held.
-func (m *Menu) newNode(parent *node, it Item) *node {
+// newNode makes a node of it under parent, known to its siblings by key,
+// with its children unless they are lazy. m.mu is held.
+func (m *Menu) newNode(parent *node, it Item, key string) *node {
 	m.nextID++
-	c := &node{id: m.nextID, parent: parent, menu: it.submenu()}
+	c := &node{id: m.nextID, key: key, parent: parent, menu: it.submenu()}
 	kids := it.Children
 	c.it = it
 	c.it.Children = nil
 	m.byID[c.id] = c
 	if it.Lazy == nil {
 		c.made = true
-		for _, k := range kids {
-			c.children = append(c.children, m.newNode(c, k))
-		}
+		m.addChildren(c, kids)
 	}
 	return c
+}
+
+// addChildren makes items the children of n, which has none. m.mu is held.
+func (m *Menu) addChildren(n *node, items []Item) {
+	seen := make(map[string]int, len(items))
+	for _, it := range items {
+		k := it.key()
+		if seen[k]++; seen[k] > 1 {
+			k += "#" + strconv.Itoa(seen[k])
+		}
+		n.children = append(n.children, m.newNode(n, it, k))
+	}
 }
 
 // drop forgets n and its children. m.mu is held.
@@ -204,9 +221,7 @@ func (m *Menu) materialize(n *node) bool {
 		return false
 	}
 	n.made = true
-	for _, it := range n.it.Lazy() {
-		n.children = append(n.children, m.newNode(n, it))
-	}
+	m.addChildren(n, n.it.Lazy())
 	return true
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -31,7 +32,21 @@ func record(m *Menu) *signals {
 	return &s
 }
 
-func (s *signals) take() []string { out := *s; *s = nil; return out }
+// take returns the signals sent so far (a Menu sends them under its
+// lock), and forgets them.
+func (s *signals) take(m *Menu) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := *s
+	*s = nil
+	return out
+}
+
+// after waits for AboutToShow's signal, sent once its reply is out.
+func (s *signals) after(m *Menu) []string {
+	time.Sleep(replyDelay + 30*time.Millisecond)
+	return s.take(m)
+}
 
 // org is an org's item with a lazy submenu, counting how often it is made.
 func org(name, mark string, made *int) Item {
@@ -103,7 +118,7 @@ func TestLazySubmenus(t *testing.T) {
 	if made != 0 {
 		t.Errorf("%d submenus made before anyone opened one", made)
 	}
-	if got := sig.take(); !slices.Equal(got, []string{"LayoutUpdated 0"}) {
+	if got := sig.take(m); !slices.Equal(got, []string{"LayoutUpdated 0"}) {
 		t.Errorf("signals %q", got)
 	}
 	// A host opens acme's submenu: made now, and only it.
@@ -118,10 +133,10 @@ func TestLazySubmenus(t *testing.T) {
 	if made != 1 {
 		t.Errorf("%d submenus made, want 1", made)
 	}
-	if got, want := sig.take(), []string{fmt.Sprintf("LayoutUpdated %d", acme)}; !slices.Equal(got, want) {
+	if got, want := sig.after(m), []string{fmt.Sprintf("LayoutUpdated %d", acme)}; !slices.Equal(got, want) {
 		t.Errorf("signals after AboutToShow %q, want %q (libdbusmenu reads it again on LayoutUpdated)", got, want)
 	}
-	if need, _ := (*methods)(m).AboutToShow(acme); need || len(sig.take()) > 0 {
+	if need, _ := (*methods)(m).AboutToShow(acme); need || len(sig.after(m)) > 0 {
 		t.Error("AboutToShow of a made submenu asks the host to read it again")
 	}
 	if _, err := (*methods)(m).AboutToShow(9999); err == nil {
@@ -134,17 +149,17 @@ func TestOneChangeUpdatesOneItem(t *testing.T) {
 	sig := record(m)
 	var made int
 	m.Set(menuOf(org("acme", "●", &made), org("globex", "●", &made)))
-	sig.take()
+	sig.take(m)
 	acme, globex := idOf(t, m, "● acme"), idOf(t, m, "● globex")
 	(*methods)(m).AboutToShow(acme)
 	// libdbusmenu reads a submenu made on AboutToShow on LayoutUpdated.
-	if got, want := sig.take(), []string{fmt.Sprintf("LayoutUpdated %d", acme)}; !slices.Equal(got, want) {
+	if got, want := sig.after(m), []string{fmt.Sprintf("LayoutUpdated %d", acme)}; !slices.Equal(got, want) {
 		t.Errorf("signals after AboutToShow %q, want %q", got, want)
 	}
 
 	// globex needs reconnect: its item changes in place, nothing else.
 	m.Set(menuOf(org("acme", "●", &made), org("globex", "⚠", &made)))
-	if got, want := sig.take(), []string{fmt.Sprintf("ItemsPropertiesUpdated %d", globex)}; !slices.Equal(got, want) {
+	if got, want := sig.take(m), []string{fmt.Sprintf("ItemsPropertiesUpdated %d", globex)}; !slices.Equal(got, want) {
 		t.Errorf("signals %q, want %q", got, want)
 	}
 	if idOf(t, m, "⚠ globex") != globex {
@@ -152,7 +167,7 @@ func TestOneChangeUpdatesOneItem(t *testing.T) {
 	}
 	// The same menu again: nothing to say.
 	m.Set(menuOf(org("acme", "●", &made), org("globex", "⚠", &made)))
-	if got := sig.take(); len(got) != 0 {
+	if got := sig.take(m); len(got) != 0 {
 		t.Errorf("an unchanged menu sent %q", got)
 	}
 	// A third org: Production is read again, alone; the others keep
@@ -160,7 +175,7 @@ func TestOneChangeUpdatesOneItem(t *testing.T) {
 	made = 0
 	m.Set(menuOf(org("acme", "●", &made), org("globex", "⚠", &made), org("initech", "●", &made)))
 	prod := idOf(t, m, "Production")
-	if got, want := sig.take(), []string{fmt.Sprintf("LayoutUpdated %d", prod)}; !slices.Equal(got, want) {
+	if got, want := sig.take(m), []string{fmt.Sprintf("LayoutUpdated %d", prod)}; !slices.Equal(got, want) {
 		t.Errorf("signals %q, want %q", got, want)
 	}
 	if idOf(t, m, "● acme") != acme || idOf(t, m, "⚠ globex") != globex {
@@ -274,4 +289,40 @@ func BenchmarkSet(b *testing.B) {
 			m.Set(a)
 		}
 	})
+}
+
+// Siblings of one key keep their ids across Sets, and nothing is sent
+// again for them.
+func TestSameKeys(t *testing.T) {
+	m := New(nil)
+	sig := record(m)
+	items := []Item{{Label: "Open Setup", Action: "link setup"}, {Label: "Open Setup", Action: "link setup"}, {Separator: true}, {Separator: true}}
+	m.Set(items)
+	n := m.Len()
+	sig.take(m)
+	for range 5 {
+		m.Set(items)
+	}
+	if m.Len() != n {
+		t.Errorf("%d items after five Sets of the same %d", m.Len(), n)
+	}
+	if got := sig.take(m); len(got) != 0 {
+		t.Errorf("the same menu sent %q", got)
+	}
+}
+
+// A change of shape at the top still says what changed inside a submenu:
+// KDE Plasma reads a submenu again one level deep only.
+func TestNestedChangesWithTheTop(t *testing.T) {
+	m := New(nil)
+	sig := record(m)
+	var made int
+	m.Set(menuOf(org("acme", "◌", &made)))
+	sig.take(m)
+	acme := idOf(t, m, "◌ acme")
+	m.Set(append([]Item{{Label: "Needs reconnect (1)", Children: []Item{{Label: "Reconnect all", Action: "all"}}}}, menuOf(org("acme", "●", &made))...))
+	got := sig.take(m)
+	if !slices.Contains(got, fmt.Sprintf("ItemsPropertiesUpdated %d", acme)) || !slices.Contains(got, "LayoutUpdated 0") {
+		t.Errorf("signals %q, want acme's update and the top's layout", got)
+	}
 }

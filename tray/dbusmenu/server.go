@@ -2,6 +2,7 @@ package dbusmenu
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 	"github.com/godbus/dbus/v5/introspect"
@@ -43,27 +44,15 @@ func (m *Menu) Export(conn *dbus.Conn, path dbus.ObjectPath) error {
 }
 
 // emit tells hosts what changed: the items updated in place, and the
-// submenus to read again (not those inside another one read again). m.mu
-// is held.
+// submenus to read again, nested ones too (KDE Plasma reads a submenu one
+// level deep and keeps the submenus inside it as they were). m.mu is held.
 func (m *Menu) emit(updated, relayout []*node) {
 	if m.signal == nil || len(updated)+len(relayout) == 0 {
 		return
 	}
-	again := map[*node]bool{}
-	for _, n := range relayout {
-		again[n] = true
-	}
-	inside := func(n *node) bool {
-		for p := n.parent; p != nil; p = p.parent {
-			if again[p] {
-				return true
-			}
-		}
-		return false
-	}
 	var changed []itemProps
 	for _, n := range updated {
-		if m.byID[n.id] == n && !inside(n) {
+		if m.byID[n.id] == n {
 			changed = append(changed, itemProps{n.id, n.properties()})
 		}
 	}
@@ -73,7 +62,7 @@ func (m *Menu) emit(updated, relayout []*node) {
 		}
 	}
 	for _, n := range relayout {
-		if inside(n) || m.byID[n.id] != n {
+		if m.byID[n.id] != n {
 			continue
 		}
 		m.revision++
@@ -82,6 +71,26 @@ func (m *Menu) emit(updated, relayout []*node) {
 		}
 	}
 }
+
+// emitMadeLater announces submenus made for AboutToShow, once its reply is
+// on its way: libdbusmenu (GTK hosts) reads a submenu again on
+// LayoutUpdated, not on needUpdate, and KDE Plasma ignores the first
+// LayoutUpdated after the refresh that needUpdate asked for (sent before
+// the reply, it would ignore the next real change instead).
+func (m *Menu) emitMadeLater(made []*node) {
+	if len(made) == 0 {
+		return
+	}
+	time.AfterFunc(replyDelay, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.emit(nil, made)
+	})
+}
+
+// replyDelay is how long after AboutToShow returns its LayoutUpdated is
+// sent: time enough for the reply to leave first.
+const replyDelay = 20 * time.Millisecond
 
 // itemProps is (ia{sv}), an item's id and properties.
 type itemProps struct {
@@ -244,9 +253,7 @@ func (d *methods) AboutToShow(id int32) (bool, *dbus.Error) {
 	if !m.materialize(n) {
 		return false, nil
 	}
-	// libdbusmenu (GTK hosts) reads a submenu again on LayoutUpdated,
-	// not on needUpdate: say both.
-	m.emit(nil, []*node{n})
+	m.emitMadeLater([]*node{n})
 	return true, nil
 }
 
@@ -267,7 +274,7 @@ func (d *methods) AboutToShowGroup(ids []int32) ([]int32, []int32, *dbus.Error) 
 			made = append(made, n)
 		}
 	}
-	m.emit(nil, made)
+	m.emitMadeLater(made)
 	return updates, bad, nil
 }
 
