@@ -20,10 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zalando/go-keyring"
-
 	"github.com/meshmesh/meshmesh/icons"
 	"github.com/meshmesh/meshmesh/keychain"
+	"github.com/meshmesh/meshmesh/keychain/keychaintest"
 	"github.com/meshmesh/meshmesh/oauth"
 	"github.com/meshmesh/meshmesh/oauth/sfcli"
 	"github.com/meshmesh/meshmesh/oauth/sfcli/sfclitest"
@@ -36,51 +35,6 @@ import (
 func TestMain(m *testing.M) {
 	sftest.RunBrowserFromEnv() // the browser the flows launch
 	os.Exit(m.Run())
-}
-
-// memKeyring is a keychain in memory.
-type memKeyring struct {
-	mu    sync.Mutex
-	items map[string]string
-	err   error // when set, every call fails with it
-}
-
-func (k *memKeyring) fail(err error) { k.mu.Lock(); k.err = err; k.mu.Unlock() }
-
-func (k *memKeyring) Get(service, user string) (string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.err != nil {
-		return "", k.err
-	}
-	v, ok := k.items[service+"/"+user]
-	if !ok {
-		return "", keyring.ErrNotFound
-	}
-	return v, nil
-}
-
-func (k *memKeyring) Set(service, user, secret string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.err != nil {
-		return k.err
-	}
-	k.items[service+"/"+user] = secret
-	return nil
-}
-
-func (k *memKeyring) Delete(service, user string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.err != nil {
-		return k.err
-	}
-	if _, ok := k.items[service+"/"+user]; !ok {
-		return keyring.ErrNotFound
-	}
-	delete(k.items, service+"/"+user)
-	return nil
 }
 
 // fakeUI records what the loop shows.
@@ -137,7 +91,7 @@ func (n *fakeNotifier) all() []notify.Notification {
 type fixture struct {
 	t     *testing.T
 	world *demo.World
-	kr    *memKeyring
+	kr    *keychaintest.MemoryKeyring
 	ui    *fakeUI
 	notes *fakeNotifier
 	app   *app
@@ -160,7 +114,7 @@ func startFixture(t *testing.T, before func(*fixture), browserEnv ...string) *fi
 	if err != nil {
 		t.Fatal(err)
 	}
-	kr := &memKeyring{items: map[string]string{}}
+	kr := &keychaintest.MemoryKeyring{}
 	w, err := demo.Start(ctx, demo.Options{
 		Dir:          filepath.Join(t.TempDir(), "demo"),
 		CallbackPort: sftest.CallbackPort(t),
@@ -304,7 +258,7 @@ func TestOneSignInAtATime(t *testing.T) {
 
 func TestLockedKeychainIsNoHealth(t *testing.T) {
 	f := startFixture(t, func(f *fixture) {
-		f.kr.fail(errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"))
+		f.kr.Fail(errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"))
 	})
 	n := f.waitNotification("Could not check 3 connections")
 	if !strings.HasPrefix(n.Body, "Your keyring is locked. ") {
@@ -320,7 +274,7 @@ func TestLockedKeychainIsNoHealth(t *testing.T) {
 	}
 
 	// Unlocked, a reconnect that works shows the org as connected again.
-	f.kr.fail(nil)
+	f.kr.Fail(nil)
 	f.click(action{kind: actReconnect, ref: "admin@acme.com"})
 	f.waitNotification("Connected to Acme Corp as admin@acme.com")
 	f.waitFor("acme-prod checked", func() bool { return slices.Contains(f.ui.labels(), "● acme-prod — admin@acme.com") })

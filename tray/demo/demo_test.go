@@ -3,51 +3,19 @@ package demo_test
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 
-	"github.com/zalando/go-keyring"
-
 	"github.com/meshmesh/meshmesh/keychain"
+	"github.com/meshmesh/meshmesh/keychain/keychaintest"
 	"github.com/meshmesh/meshmesh/oauth/sftest"
 	"github.com/meshmesh/meshmesh/tray/demo"
 )
-
-// memKeyring is a keychain in memory.
-type memKeyring struct {
-	mu    sync.Mutex
-	items map[string]string
-}
-
-func (k *memKeyring) Get(service, user string) (string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	s, ok := k.items[service+"/"+user]
-	if !ok {
-		return "", keyring.ErrNotFound
-	}
-	return s, nil
-}
-
-func (k *memKeyring) Set(service, user, secret string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.items[service+"/"+user] = secret
-	return nil
-}
-
-func (k *memKeyring) Delete(service, user string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	delete(k.items, service+"/"+user)
-	return nil
-}
 
 // demo --orgs 40: the samples and 40 client orgs, of every kind, five
 // groups, three favourites, each working; all forgotten at Close.
 func TestClientOrgs(t *testing.T) {
 	ctx := context.Background()
-	kr := &memKeyring{items: map[string]string{}}
+	kr := &keychaintest.MemoryKeyring{}
 	w, err := demo.Start(ctx, demo.Options{Dir: filepath.Join(t.TempDir(), "demo"), CallbackPort: sftest.CallbackPort(t), Keyring: kr, Orgs: 40})
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +46,7 @@ func TestClientOrgs(t *testing.T) {
 	if err := w.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(kr.items); n != 0 {
+	if n := kr.Len(); n != 0 {
 		t.Errorf("%d keychain items left after Close", n)
 	}
 }
