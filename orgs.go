@@ -131,13 +131,13 @@ func listed(k keychain.Connection) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(b, &fields); err != nil {
-		return nil, err
-	}
-	for _, f := range []struct{ name, unset string }{{"group", `""`}, {"favourite", "0"}, {"last_used", "null"}} {
-		if _, ok := fields[f.name]; !ok {
-			b = append(append(b[:len(b)-1], `,"`+f.name+`":`+f.unset...), '}')
+	// The index leaves them out when unset (omitempty): say them.
+	for _, f := range []struct {
+		unset bool
+		field string
+	}{{k.Group == "", `"group":""`}, {k.Favourite == 0, `"favourite":0`}, {k.LastUsed.IsZero(), `"last_used":null`}} {
+		if f.unset {
+			b = append(append(b[:len(b)-1], ","+f.field...), '}')
 		}
 	}
 	return b, nil

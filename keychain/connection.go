@@ -77,8 +77,10 @@ const (
 	CategoryDeveloper  Category = "Scratch & Developer" // Developer Edition, scratch and trial orgs
 )
 
-// Categories lists every Category, in the order the tray shows them.
-var Categories = []Category{CategoryProduction, CategorySandbox, CategoryDeveloper}
+// Categories returns every Category, in the order the tray shows them.
+func Categories() []Category {
+	return []Category{CategoryProduction, CategorySandbox, CategoryDeveloper}
+}
 
 // Category says what kind of org c is, from the Organization fields read
 // when it connected: a sandbox (IsSandbox), a Developer Edition, scratch

@@ -723,8 +723,8 @@ func TestCategory(t *testing.T) {
 			t.Errorf("%s: Category = %s, want %s", tt.name, got, tt.want)
 		}
 	}
-	if !slices.Equal(keychain.Categories, []keychain.Category{keychain.CategoryProduction, keychain.CategorySandbox, keychain.CategoryDeveloper}) {
-		t.Errorf("Categories = %q", keychain.Categories)
+	if !slices.Equal(keychain.Categories(), []keychain.Category{keychain.CategoryProduction, keychain.CategorySandbox, keychain.CategoryDeveloper}) {
+		t.Errorf("Categories = %q", keychain.Categories())
 	}
 }
 
@@ -775,7 +775,7 @@ func TestParseCategory(t *testing.T) {
 			t.Errorf("ParseCategory(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
-	for _, c := range keychain.Categories {
+	for _, c := range keychain.Categories() {
 		if got, err := keychain.ParseCategory(string(c)); err != nil || got != c {
 			t.Errorf("ParseCategory of its own name %q = %q, %v", c, got, err)
 		}

@@ -110,7 +110,7 @@ func (s *state) orgsMenu() []item {
 	if len(more) > 0 {
 		m = append(m, item{label: fmt.Sprintf("More groups (%d)", len(more)), key: "more-groups", children: more})
 	}
-	for _, k := range keychain.Categories {
+	for _, k := range keychain.Categories() {
 		if cs := kinds[k]; len(cs) > 0 {
 			m = append(m, s.groupItem(string(k), "kind:"+string(k), cs))
 		}

@@ -207,7 +207,7 @@ func (sv *serving) connect(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := sv.s.opts.Connector.Connect(req)
 	if err != nil {
-		d := diagnosisOf(err)
+		d := diagnosisOf(err, "Could not start the connection")
 		log.Warn("connection not started", "code", string(d.Code))
 		st := sv.statusView(nil, f, Progress{Done: true, Diagnosis: d})
 		if wantsJSON(r) {
@@ -346,12 +346,13 @@ func (sv *serving) render(w http.ResponseWriter, status int, name string, v any)
 	w.Write(b.Bytes())
 }
 
-// diagnosisOf returns err as a diagnosis a person can read.
-func diagnosisOf(err error) *oauth.Diagnosis {
+// diagnosisOf returns err as a diagnosis a person can read, titled title
+// when it is not one already.
+func diagnosisOf(err error, title string) *oauth.Diagnosis {
 	var d *oauth.Diagnosis
 	if errors.As(err, &d) {
 		return d
 	}
-	return &oauth.Diagnosis{Code: oauth.Unrecognised, Title: "Could not start the connection",
+	return &oauth.Diagnosis{Code: oauth.Unrecognised, Title: title,
 		Advice: err.Error() + ". Try again; if it repeats, restart MeshMesh.", Err: err}
 }

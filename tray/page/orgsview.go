@@ -2,7 +2,6 @@ package page
 
 import (
 	"cmp"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -403,18 +402,14 @@ func (sv *serving) orgsAction(w http.ResponseWriter, r *http.Request) {
 	sv.render(w, http.StatusUnprocessableEntity, "orgs", pv)
 }
 
-// diagnosisOfAction returns err as a diagnosis a person can read.
+// diagnosisOfAction returns the failure of an action as a diagnosis a
+// person can read.
 func diagnosisOfAction(err error) *oauth.Diagnosis {
-	var d *oauth.Diagnosis
-	if errors.As(err, &d) {
-		return d
-	}
-	return &oauth.Diagnosis{Code: oauth.Unrecognised, Title: "MeshMesh could not do that",
-		Advice: err.Error() + ". Try again; if it repeats, restart MeshMesh.", Err: err}
+	return diagnosisOf(err, "MeshMesh could not do that")
 }
 
-// nextPaths are the pages the token's redirect may land on.
-var nextPaths = map[string]bool{"/": true, orgsPath: true}
+// nextPath reports whether the token's redirect may land on path.
+func nextPath(path string) bool { return path == "/" || path == orgsPath }
 
 // safeNext returns the page of the page's own that next names (the
 // token URL's ?next=): "/" or "/orgs", with only the query fields the
@@ -424,7 +419,7 @@ func safeNext(next string) string {
 		return "/"
 	}
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil || !nextPaths[u.Path] {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil || !nextPath(u.Path) {
 		return "/"
 	}
 	q := u.Query()
