@@ -185,11 +185,16 @@ func (a *app) loop() {
 			ev.apply(a)
 			a.drain()
 		case <-poll.C:
-			if a.indexChanged() {
+			changed := a.indexChanged()
+			if changed {
 				a.reload()
 			}
+			was, wasErr := a.st.autostart, errText(a.st.autostartErr)
 			a.readAutostart() // the desktop's settings may have changed it
 			a.ui.heal()
+			if !changed && a.st.autostart == was && errText(a.st.autostartErr) == wasErr {
+				continue // nothing new to show: no menu built every second
+			}
 		case <-health.C:
 			a.checkAll(false)
 		}
