@@ -1,7 +1,10 @@
 package keychain_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +79,37 @@ func benchGrant(i int) *oauth.Grant {
 		},
 		Token:    &oauth2.Token{AccessToken: "00D000000000001!AQ" + fmt.Sprint(i), RefreshToken: "5Aep861bench" + fmt.Sprint(i)},
 		IssuedAt: time.Now(),
+	}
+}
+
+// BenchmarkListThousand measures reading an index of 1,000 connections, which every
+// command and each reload of the tray does: as this version writes it, and
+// with a field it does not know in each connection (kept, read slower).
+func BenchmarkListThousand(b *testing.B) {
+	for _, extra := range []bool{false, true} {
+		b.Run(map[bool]string{false: "plain", true: "unknown-fields"}[extra], func(b *testing.B) {
+			dir := b.TempDir()
+			var conns []json.RawMessage
+			for i := range 1000 {
+				c, _ := json.Marshal(keychain.Connection{Alias: fmt.Sprintf("org-%d", i), Username: fmt.Sprintf("admin@org%d.example", i),
+					OrgID: "00D000000000001AAA", UserID: "005000000000001AAA", OrgName: "Org", InstanceURL: "https://org.my.salesforce.com",
+					LoginURL: "https://login.salesforce.com", Environment: oauth.Production, Method: oauth.CustomApp, ClientID: "3MVG9bench",
+					Status: keychain.Connected, Group: "Clients"})
+				if extra {
+					c = append(c[:len(c)-1], `,"colour":"red"}`...)
+				}
+				conns = append(conns, c)
+			}
+			index, _ := json.Marshal(map[string]any{"version": 1, "connections": conns})
+			if err := os.WriteFile(filepath.Join(dir, keychain.IndexFile), index, 0o600); err != nil {
+				b.Fatal(err)
+			}
+			s, _ := keychain.Open(keychain.Options{Dir: dir, Keyring: newMemKeyring()})
+			for b.Loop() {
+				if conns, err := s.List(ctx); err != nil || len(conns) != 1000 {
+					b.Fatal(len(conns), err)
+				}
+			}
+		})
 	}
 }

@@ -73,13 +73,9 @@ func (x index) parse() (indexFile, error) {
 	if err != nil {
 		return indexFile{}, x.failed("read", err)
 	}
-	var f indexFile
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&f); err != nil {
+	f, err := decodeIndex(b)
+	if err != nil {
 		return indexFile{}, fmt.Errorf("%w: %w", errCorrupt, err)
-	}
-	if dec.More() {
-		return indexFile{}, fmt.Errorf("%w: data after the JSON object", errCorrupt)
 	}
 	if f.Version > indexVersion {
 		return indexFile{}, &oauth.Diagnosis{
